@@ -1,0 +1,21 @@
+//! alfabot: chat-first Solana memecoin copy trading and smart-money tracking.
+//!
+//! Layout (see `README.md` and the design notes): `domain` and `engine` are
+//! pure; `chat` is the platform-neutral interaction layer; `telegram` and
+//! `console` are transports; `feed`, `store`, `session` and `notify` are
+//! adapters; `app` wires them together.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod chat;
+pub mod config;
+pub mod console;
+pub mod domain;
+pub mod engine;
+pub mod feed;
+pub mod notify;
+pub mod session;
+pub mod store;
+pub mod telegram;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,5 @@
+//! The one integration-test binary: conformance suites against real
+//! backends and the end-to-end tests against real peers.
+
+mod session;
+mod store;
