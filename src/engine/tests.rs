@@ -1,0 +1,183 @@
+//! Engine scenarios with hand-built trades and fixed timestamps.
+
+use super::*;
+use crate::domain::Platform;
+
+fn wallet(n: u8) -> WalletAddress {
+    WalletAddress::from_bytes([n; 32])
+}
+
+fn sig(n: u16) -> Signature {
+    let mut b = [1u8; 64];
+    b[..2].copy_from_slice(&n.to_le_bytes());
+    Signature::from_bytes(&b)
+}
+
+/// A trade on a curve that starts at `curve`, applied with real math.
+fn trade(
+    curve: &mut Curve,
+    n: u16,
+    trader: WalletAddress,
+    side: Side,
+    amount: u64,
+    balance_after: Option<u64>,
+) -> TradeEvent {
+    let fees = Fees::default();
+    let (net, tokens) = match side {
+        Side::Buy => {
+            let q = curve.quote_buy(Lamports(amount), fees);
+            (q.sol.0 - q.fee.0, q.tokens.0)
+        }
+        Side::Sell => (curve.gross_sol_for_tokens(amount), amount),
+    };
+    curve.apply(side == Side::Buy, net, tokens);
+    TradeEvent {
+        signature: sig(n),
+        mint: wallet(200),
+        trader,
+        side,
+        sol: Lamports(net),
+        tokens: TokenAmount(tokens),
+        timestamp_ms: 1_000 * i64::from(n),
+        slot: None,
+        virtual_sol: Lamports(curve.virtual_sol),
+        virtual_tokens: TokenAmount(curve.virtual_tokens),
+        trader_balance_after: balance_after.map(TokenAmount),
+        created: false,
+        on_curve: true,
+    }
+}
+
+fn fills(out: &[Output]) -> Vec<(&Fill, &Position)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Fill { fill, position } => Some((fill, position)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn unfollowed_trades_produce_nothing_but_move_the_price() {
+    let mut e = Engine::new(EngineConfig::default());
+    let mut c = Curve::fresh();
+    let ev = trade(&mut c, 1, wallet(1), Side::Buy, 1_000_000_000, None);
+    assert!(e.on_trade(&ev).is_empty());
+    assert_eq!(e.curve(&ev.mint), Some(c));
+}
+
+#[test]
+fn followed_buy_alerts_and_paper_copies_then_sells_same_fraction() {
+    let user = UserRef::new(Platform::Telegram, 42);
+    let leader = wallet(1);
+    let mut e = Engine::new(EngineConfig::default());
+    e.follow(user, leader);
+    e.set_copy_size(user, Lamports(500_000_000));
+    let mut c = Curve::fresh();
+
+    let buy = trade(&mut c, 1, leader, Side::Buy, 2_000_000_000, None);
+    let out = e.on_trade(&buy);
+    assert!(matches!(&out[0], Output::Alert(a) if a.user == user && a.side == Side::Buy));
+    let f = fills(&out);
+    assert_eq!(f.len(), 1);
+    let (fill, pos) = f[0];
+    assert_eq!(fill.sol, Lamports(500_000_000));
+    assert_eq!(fill.fee.0, 500_000_000 - 500_000_000 * 10_000 / 10_125);
+    // Priced after the leader's trade: fewer tokens than at the fresh curve.
+    assert!(fill.tokens < Curve::fresh().quote_buy(Lamports(500_000_000), Fees::default()).tokens);
+    assert_eq!(pos.tokens, fill.tokens);
+    assert_eq!(pos.cost, Lamports(500_000_000));
+    let bought = pos.tokens.0;
+
+    // Someone else pumps it; the user's position gains value.
+    let pump = trade(&mut c, 2, wallet(9), Side::Buy, 5_000_000_000, None);
+    assert!(e.on_trade(&pump).is_empty());
+    let views = e.positions_of(user);
+    assert_eq!(views.len(), 1);
+    assert!(views[0].unrealized_pnl.unwrap() > 0);
+
+    // The leader sells half of what they hold: the copy sells half too.
+    let leader_tokens = buy.tokens.0;
+    let sell = trade(&mut c, 3, leader, Side::Sell, leader_tokens / 2, None);
+    let out = e.on_trade(&sell);
+    let f = fills(&out);
+    let (fill, pos) = f[0];
+    assert_eq!(fill.side, Side::Sell);
+    assert_eq!(fill.tokens.0, bought / 2);
+    assert_eq!(pos.tokens.0, bought - bought / 2);
+    let first_pnl = fill.realized_pnl;
+    let first_proceeds = fill.sol.0;
+
+    // The leader sells the rest: the position closes.
+    let sell2 = trade(&mut c, 4, leader, Side::Sell, leader_tokens - leader_tokens / 2, None);
+    let out = e.on_trade(&sell2);
+    let (fill, pos) = fills(&out)[0];
+    assert_eq!(pos.tokens.0, 0);
+    assert!(e.positions_of(user).is_empty());
+    // Realized PnL of a closed position equals its cash flow, fees included.
+    let cash = i64::try_from(first_proceeds + fill.sol.0).unwrap() - 500_000_000;
+    assert_eq!(first_pnl + fill.realized_pnl, cash);
+    assert_eq!(pos.realized_pnl, cash);
+}
+
+#[test]
+fn feed_balances_set_the_sell_fraction() {
+    let user = UserRef::new(Platform::Console, 1);
+    let leader = wallet(1);
+    let mut e = Engine::new(EngineConfig::default());
+    e.follow(user, leader);
+    let mut c = Curve::fresh();
+    // The leader already held tokens bought before we followed.
+    let buy = trade(&mut c, 1, leader, Side::Buy, 1_000_000_000, Some(4 * 34_000_000_000_000));
+    let out = e.on_trade(&buy);
+    let bought = fills(&out)[0].1.tokens.0;
+    // Selling a quarter of the reported balance sells a quarter of the copy.
+    let before = 4 * 34_000_000_000_000_u64;
+    let sell = trade(&mut c, 2, leader, Side::Sell, before / 4, Some(before - before / 4));
+    let out = e.on_trade(&sell);
+    assert_eq!(fills(&out)[0].0.tokens.0, bought / 4);
+}
+
+#[test]
+fn duplicates_off_curve_and_unheld_sells() {
+    let user = UserRef::new(Platform::Telegram, 7);
+    let leader = wallet(1);
+    let mut e = Engine::new(EngineConfig::default());
+    e.follow(user, leader);
+    let mut c = Curve::fresh();
+
+    let sell = trade(&mut c, 1, leader, Side::Sell, 1_000, None);
+    let out = e.on_trade(&sell);
+    assert!(matches!(
+        out[1],
+        Output::Skip { reason: SkipReason::NoPosition, .. }
+    ));
+
+    let buy = trade(&mut c, 2, leader, Side::Buy, 1_000_000_000, None);
+    assert_eq!(e.on_trade(&buy).len(), 2);
+    assert!(e.on_trade(&buy).is_empty(), "same signature twice");
+
+    let mut amm = trade(&mut c, 3, leader, Side::Buy, 1_000_000_000, None);
+    amm.on_curve = false;
+    assert!(matches!(
+        e.on_trade(&amm)[1],
+        Output::Skip { reason: SkipReason::OffCurve, .. }
+    ));
+
+    e.unfollow(user, leader);
+    let later = trade(&mut c, 4, leader, Side::Buy, 1_000_000_000, None);
+    assert!(e.on_trade(&later).is_empty());
+}
+
+#[test]
+fn every_follower_gets_its_own_copy() {
+    let leader = wallet(1);
+    let mut e = Engine::new(EngineConfig::default());
+    for id in 0..3 {
+        e.follow(UserRef::new(Platform::Telegram, id), leader);
+    }
+    let mut c = Curve::fresh();
+    let out = e.on_trade(&trade(&mut c, 1, leader, Side::Buy, 1_000_000_000, None));
+    assert_eq!(out.len(), 6);
+    assert_eq!(fills(&out).len(), 3);
+}
