@@ -1,1 +1,210 @@
-//! TODO
+//! The composition root: the only place that knows concrete adapters. It
+//! builds the store, sessions, engine, feed and transports, spawns the
+//! workers, and stops them all on one shutdown signal.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use secrecy::ExposeSecret as _;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::chat::ChatService;
+use crate::config::{FeedSetting, Settings};
+use crate::console::{CONSOLE_USER, Console};
+use crate::domain::ports::SystemClock;
+use crate::domain::{Platform, TradeEvent, WalletAddress};
+use crate::engine::curve::Fees;
+use crate::engine::{Engine, EngineConfig};
+use crate::feed::{self, FeedHandle};
+use crate::notify::{ChatSender, Delivery};
+use crate::service::{Core, FeedControl};
+use crate::web::WebState;
+use crate::{session, store, telegram};
+
+/// Lets the core drive the feed's subscriptions.
+struct FeedSubscriptions(FeedHandle);
+
+impl FeedControl for FeedSubscriptions {
+    fn subscribe(&self, wallet: WalletAddress) {
+        self.0.follow(wallet);
+    }
+    fn unsubscribe(&self, wallet: WalletAddress) {
+        self.0.unfollow(wallet);
+    }
+}
+
+pub struct App {
+    settings: Settings,
+    core: Arc<Core>,
+    feed: FeedHandle,
+    events: mpsc::Receiver<TradeEvent>,
+    http: tokio::net::TcpListener,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+impl App {
+    /// Connects and migrates the store, connects sessions, starts the feed
+    /// and restores the engine. Fails with a clear error on any
+    /// misconfiguration, before anything is served.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = store::connect(settings.database_url.expose_secret())
+            .await
+            .context("open the database (DATABASE_URL)")?;
+        let sessions = session::connect(settings.redis_url.as_ref().map(|u| u.expose_secret()))
+            .await
+            .context("connect the session store (REDIS_URL)")?;
+        let http = tokio::net::TcpListener::bind(settings.http_addr)
+            .await
+            .with_context(|| format!("listen on ALFABOT_HTTP_ADDR {}", settings.http_addr))?;
+
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (tx, events) = mpsc::channel(65_536);
+        let feed = feed::spawn(&settings, tx, shutdown_rx);
+
+        let engine = Engine::new(EngineConfig {
+            fees: Fees {
+                protocol: settings.fee_bps,
+                creator: crate::domain::Bps::default(),
+            },
+            default_copy: settings.copy_size,
+            ..EngineConfig::default()
+        });
+        let core = Arc::new(Core::new(
+            engine,
+            Arc::new(store),
+            sessions,
+            Arc::new(FeedSubscriptions(feed.clone())),
+            Arc::new(SystemClock),
+        ));
+        let follows = core.restore().await.context("restore state")?;
+        tracing::info!(follows, "state restored");
+        Ok(Self {
+            settings,
+            core,
+            feed,
+            events,
+            http,
+            shutdown_tx,
+        })
+    }
+
+    /// The address the HTTP server listens on.
+    pub fn http_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.http.local_addr()
+    }
+
+    /// Runs every worker until Ctrl-C / SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self {
+            settings,
+            core,
+            feed,
+            mut events,
+            http,
+            shutdown_tx,
+        } = self;
+        let shutdown = shutdown_tx.subscribe();
+        let mut tasks = JoinSet::new();
+        let mut senders: HashMap<Platform, Arc<dyn ChatSender>> = HashMap::new();
+
+        // Engine worker: one consumer, so trades are processed in order.
+        {
+            let core = Arc::clone(&core);
+            tasks.spawn(async move {
+                while let Some(ev) = events.recv().await {
+                    if let Err(e) = core.ingest(&ev).await {
+                        tracing::error!(error = format!("{e:#}"), sig = %ev.signature, "ingest failed");
+                    }
+                }
+            });
+        }
+
+        let mut bot_username = None;
+        let tg_bot = match &settings.telegram {
+            Some(tg) => {
+                let bot = telegram::bot(tg);
+                bot_username = telegram::prepare(&bot).await?;
+                tracing::info!(username = ?bot_username, "Telegram connected");
+                senders.insert(
+                    Platform::Telegram,
+                    Arc::new(telegram::TelegramSender::new(bot.clone())),
+                );
+                Some(bot)
+            }
+            None => None,
+        };
+        let service = Arc::new(ChatService::new(Arc::clone(&core), bot_username));
+        if let Some(bot) = tg_bot {
+            tasks.spawn(telegram::run(bot, Arc::clone(&service), shutdown.clone()));
+        }
+
+        if settings.console_enabled() {
+            let console = Arc::new(Console::default());
+            senders.insert(Platform::Console, console.clone());
+            if let FeedSetting::Sim { seed } = settings.feed {
+                demo_follows(&core, seed, settings.demo_follows).await?;
+            }
+            tasks.spawn(console.run(Arc::clone(&service), shutdown.clone()));
+            println!("alfabot console: type /help (Ctrl-C to quit)\n");
+        }
+
+        tasks.spawn(Delivery::new(Arc::clone(&core), senders).run(shutdown.clone()));
+
+        let web = WebState {
+            core: Arc::clone(&core),
+            last_frame_ms: feed.last_frame(),
+            live_feed: settings.feed == FeedSetting::PumpPortal,
+        };
+        tracing::info!(addr = %http.local_addr()?, "HTTP listening");
+        tasks.spawn(async move {
+            if let Err(e) = crate::web::serve(http, web, shutdown).await {
+                tracing::error!(error = format!("{e:#}"), "HTTP server stopped");
+            }
+        });
+
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let _ = shutdown_tx.send(true);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        Ok(())
+    }
+}
+
+/// On the simulator, the console user follows a few of its busiest wallets
+/// so the demo shows alerts and paper copies within a minute.
+async fn demo_follows(core: &Core, seed: u64, n: usize) -> anyhow::Result<()> {
+    if n == 0 || !core.follows(CONSOLE_USER).await?.is_empty() {
+        return Ok(());
+    }
+    let user = core.user(CONSOLE_USER, None).await?;
+    for wallet in feed::sim::Simulator::new(seed).demo_wallets(n) {
+        core.follow(&user, wallet).await?;
+        println!("demo: following simulated wallet {wallet}");
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

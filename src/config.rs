@@ -1,1 +1,379 @@
-//! TODO
+//! Typed settings: `alfabot.toml` (or the file named by `ALFABOT_CONFIG`),
+//! then environment variables, which win. Keys in the file are the variable
+//! names in lower case (`database_url = "…"`). Validated once at start with
+//! errors that name the variable; secrets are wrapped and never printed.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use secrecy::SecretString;
+use url::Url;
+
+use crate::domain::{Bps, Lamports};
+
+/// Every variable alfabot reads, with its meaning (for errors and docs).
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("DATABASE_URL", "sqlite://… or postgres://…"),
+    ("REDIS_URL", "Redis for sessions; unset = in memory"),
+    ("TELEGRAM_BOT_TOKEN", "enables Telegram"),
+    ("TELEGRAM_API_URL", "Bot API base URL"),
+    ("DISCORD_BOT_TOKEN", "enables Discord"),
+    ("DISCORD_API_URL", "Discord REST/gateway base"),
+    ("ALFABOT_FEED", "pumpportal, replay:PATH or sim[:SEED]"),
+    (
+        "ALFABOT_REPLAY_SPEED",
+        "1 = real time, 0 = as fast as possible",
+    ),
+    ("PUMPPORTAL_WS_URL", "PumpPortal data socket"),
+    ("PUMPPORTAL_API_KEY", "PumpPortal API key"),
+    ("SOLANA_RPC_URL", "JSON-RPC for live mode"),
+    ("JUPITER_API_URL", "Jupiter swap API"),
+    ("JUPITER_API_KEY", "Jupiter API key"),
+    ("ALFABOT_MASTER_KEY", "base64 32-byte vault key(s)"),
+    ("ALFABOT_MASTER_KEY_FILE", "file holding the vault key(s)"),
+    ("ALFABOT_HTTP_ADDR", "health, metrics and dashboard address"),
+    ("ALFABOT_MODE", "paper or live, default for new profiles"),
+    ("ALFABOT_CONSOLE", "auto, on or off: the stdin/stdout chat"),
+    ("ALFABOT_COPY_SOL", "default paper copy size in SOL"),
+    ("ALFABOT_FEE_BPS", "pump.fun fee in basis points"),
+    (
+        "ALFABOT_DEMO_FOLLOWS",
+        "wallets the console demo follows on the simulator",
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Paper,
+    Live,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsoleMode {
+    /// On when no chat platform is configured.
+    Auto,
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedSetting {
+    PumpPortal,
+    Replay(PathBuf),
+    Sim { seed: u64 },
+}
+
+impl FeedSetting {
+    /// Parses `pumpportal`, `replay:PATH`, `sim` or `sim:SEED`.
+    pub fn parse(s: &str) -> anyhow::Result<Self> {
+        let s = s.trim();
+        match s.split_once(':') {
+            None if s == "pumpportal" => Ok(Self::PumpPortal),
+            None if s == "sim" => Ok(Self::Sim { seed: 42 }),
+            Some(("replay", path)) if !path.is_empty() => Ok(Self::Replay(PathBuf::from(path))),
+            Some(("sim", seed)) => seed
+                .parse()
+                .map(|seed| Self::Sim { seed })
+                .with_context(|| format!("sim seed {seed:?} is not a whole number")),
+            _ => bail!("expected pumpportal, replay:PATH, sim or sim:SEED, got {s:?}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TelegramSettings {
+    pub token: SecretString,
+    pub api_url: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct PumpPortalSettings {
+    pub url: Url,
+    pub api_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: SecretString,
+    pub redis_url: Option<SecretString>,
+    pub telegram: Option<TelegramSettings>,
+    pub discord_token: Option<SecretString>,
+    pub discord_api_url: Option<Url>,
+    pub feed: FeedSetting,
+    /// 1 = real time, 10 = ten times faster, 0 = as fast as possible.
+    pub replay_speed: f64,
+    pub pumpportal: PumpPortalSettings,
+    pub solana_rpc_url: Url,
+    pub jupiter_api_url: Url,
+    pub jupiter_api_key: Option<SecretString>,
+    pub master_key: Option<SecretString>,
+    pub master_key_file: Option<PathBuf>,
+    pub http_addr: SocketAddr,
+    pub mode: Mode,
+    pub console: ConsoleMode,
+    pub copy_size: Lamports,
+    pub fee_bps: Bps,
+    pub demo_follows: usize,
+}
+
+impl Settings {
+    /// Reads the file (if any) and the process environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let path = env
+            .get("ALFABOT_CONFIG")
+            .map_or_else(|| PathBuf::from("alfabot.toml"), PathBuf::from);
+        let file = if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("read {}", path.display()))?;
+            Some(text)
+        } else if env.contains_key("ALFABOT_CONFIG") {
+            bail!(
+                "ALFABOT_CONFIG names {}, which does not exist",
+                path.display()
+            );
+        } else {
+            None
+        };
+        Self::from_sources(file.as_deref(), &env)
+            .with_context(|| format!("invalid configuration (file {})", path.display()))
+    }
+
+    /// Builds settings from a TOML text and an environment map.
+    pub fn from_sources(file: Option<&str>, env: &HashMap<String, String>) -> anyhow::Result<Self> {
+        let mut values: HashMap<String, String> = HashMap::new();
+        if let Some(text) = file {
+            let table: toml::Table =
+                toml::from_str(text).context("alfabot.toml is not valid TOML")?;
+            for (k, v) in table {
+                let var = k.to_ascii_uppercase();
+                if !VARIABLES.iter().any(|(name, _)| *name == var) {
+                    bail!("unknown setting {k:?} in alfabot.toml");
+                }
+                let v = match v {
+                    toml::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                values.insert(var, v);
+            }
+        }
+        for (name, _) in VARIABLES {
+            if let Some(v) = env.get(*name) {
+                values.insert((*name).to_owned(), v.clone());
+            }
+        }
+        values.retain(|_, v| !v.trim().is_empty());
+        let get = |k: &str| values.get(k).map(String::as_str);
+        let secret = |k: &str| get(k).map(|v| SecretString::from(v.to_owned()));
+        let url = |k: &str, default: &str| -> anyhow::Result<Url> {
+            let v = get(k).unwrap_or(default);
+            Url::parse(v).with_context(|| format!("{k} is not a URL"))
+        };
+
+        let database_url = get("DATABASE_URL").unwrap_or("sqlite://alfabot.db?mode=rwc");
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres:")
+            || database_url.starts_with("postgresql:"))
+        {
+            bail!("DATABASE_URL must start with sqlite: or postgres:");
+        }
+        if let Some(r) = get("REDIS_URL")
+            && !(r.starts_with("redis://") || r.starts_with("rediss://"))
+        {
+            bail!("REDIS_URL must start with redis:// or rediss://");
+        }
+        let telegram = match secret("TELEGRAM_BOT_TOKEN") {
+            None => None,
+            Some(token) => Some(TelegramSettings {
+                token,
+                api_url: url("TELEGRAM_API_URL", "https://api.telegram.org")?,
+            }),
+        };
+        let feed = get("ALFABOT_FEED").map_or(Ok(FeedSetting::Sim { seed: 42 }), |f| {
+            FeedSetting::parse(f).context("ALFABOT_FEED")
+        })?;
+        let replay_speed: f64 = get("ALFABOT_REPLAY_SPEED")
+            .unwrap_or("1")
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+            .context("ALFABOT_REPLAY_SPEED must be a number >= 0")?;
+        let ws = url("PUMPPORTAL_WS_URL", "wss://pumpportal.fun/api/data")?;
+        if !matches!(ws.scheme(), "ws" | "wss") {
+            bail!("PUMPPORTAL_WS_URL must be a ws:// or wss:// URL");
+        }
+        let http_addr = get("ALFABOT_HTTP_ADDR")
+            .unwrap_or("127.0.0.1:8080")
+            .parse()
+            .context("ALFABOT_HTTP_ADDR must be host:port, e.g. 127.0.0.1:8080")?;
+        let mode = match get("ALFABOT_MODE").unwrap_or("paper") {
+            "paper" => Mode::Paper,
+            "live" => Mode::Live,
+            other => bail!("ALFABOT_MODE must be paper or live, got {other:?}"),
+        };
+        let console = match get("ALFABOT_CONSOLE").unwrap_or("auto") {
+            "auto" => ConsoleMode::Auto,
+            "on" | "true" | "1" => ConsoleMode::On,
+            "off" | "false" | "0" => ConsoleMode::Off,
+            other => bail!("ALFABOT_CONSOLE must be auto, on or off, got {other:?}"),
+        };
+        let copy_size = Lamports::parse_sol(get("ALFABOT_COPY_SOL").unwrap_or("0.1"))
+            .context("ALFABOT_COPY_SOL")?;
+        let fee_bps = get("ALFABOT_FEE_BPS")
+            .unwrap_or("125")
+            .parse::<u32>()
+            .context("ALFABOT_FEE_BPS must be a whole number")
+            .and_then(|b| Bps::new(b).context("ALFABOT_FEE_BPS"))?;
+        let demo_follows = get("ALFABOT_DEMO_FOLLOWS")
+            .unwrap_or("3")
+            .parse()
+            .context("ALFABOT_DEMO_FOLLOWS must be a whole number")?;
+        if let Some(key) = get("ALFABOT_MASTER_KEY") {
+            validate_master_keys(key)?;
+        }
+        Ok(Self {
+            database_url: SecretString::from(database_url.to_owned()),
+            redis_url: secret("REDIS_URL"),
+            telegram,
+            discord_token: secret("DISCORD_BOT_TOKEN"),
+            discord_api_url: get("DISCORD_API_URL")
+                .map(|_| url("DISCORD_API_URL", ""))
+                .transpose()?,
+            feed,
+            replay_speed,
+            pumpportal: PumpPortalSettings {
+                url: ws,
+                api_key: secret("PUMPPORTAL_API_KEY"),
+            },
+            solana_rpc_url: url("SOLANA_RPC_URL", "https://api.mainnet-beta.solana.com")?,
+            jupiter_api_url: url("JUPITER_API_URL", "https://api.jup.ag")?,
+            jupiter_api_key: secret("JUPITER_API_KEY"),
+            master_key: secret("ALFABOT_MASTER_KEY"),
+            master_key_file: get("ALFABOT_MASTER_KEY_FILE").map(PathBuf::from),
+            http_addr,
+            mode,
+            console,
+            copy_size,
+            fee_bps,
+            demo_follows,
+        })
+    }
+
+    /// Whether the console chat runs.
+    #[must_use]
+    pub fn console_enabled(&self) -> bool {
+        match self.console {
+            ConsoleMode::On => true,
+            ConsoleMode::Off => false,
+            ConsoleMode::Auto => self.telegram.is_none() && self.discord_token.is_none(),
+        }
+    }
+}
+
+/// Master keys are comma-separated base64 strings of 32 bytes each.
+fn validate_master_keys(keys: &str) -> anyhow::Result<()> {
+    for (i, k) in keys.split(',').enumerate() {
+        let len = base64_len(k.trim());
+        if len != Some(32) {
+            bail!(
+                "ALFABOT_MASTER_KEY entry {} is not base64 of 32 bytes",
+                i + 1
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Decoded length of standard base64, or `None` if it is not base64.
+fn base64_len(s: &str) -> Option<usize> {
+    let body = s.trim_end_matches('=');
+    let pad = s.len() - body.len();
+    if !s.len().is_multiple_of(4) || pad > 2 {
+        return None;
+    }
+    if !body
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+    {
+        return None;
+    }
+    Some(s.len() / 4 * 3 - pad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_demo() {
+        let s = Settings::from_sources(None, &env(&[])).unwrap();
+        assert_eq!(
+            s.database_url.expose_secret(),
+            "sqlite://alfabot.db?mode=rwc"
+        );
+        assert_eq!(s.feed, FeedSetting::Sim { seed: 42 });
+        assert!(s.telegram.is_none() && s.redis_url.is_none());
+        assert!(s.console_enabled());
+        assert_eq!(s.copy_size, Lamports(100_000_000));
+        assert_eq!(s.fee_bps.get(), 125);
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let file =
+            "alfabot_feed = \"sim:7\"\ntelegram_bot_token = \"123:abc\"\nalfabot_replay_speed = 0";
+        let s =
+            Settings::from_sources(Some(file), &env(&[("ALFABOT_FEED", "pumpportal")])).unwrap();
+        assert_eq!(s.feed, FeedSetting::PumpPortal);
+        assert!(s.telegram.is_some());
+        assert!(!s.console_enabled());
+        assert!(s.replay_speed.abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        for (k, v) in [
+            ("ALFABOT_FEED", "kafka"),
+            ("DATABASE_URL", "mysql://x"),
+            ("ALFABOT_HTTP_ADDR", "nowhere"),
+            ("ALFABOT_MODE", "yolo"),
+            ("ALFABOT_COPY_SOL", "-1"),
+            ("ALFABOT_MASTER_KEY", "c2hvcnQ="),
+            ("PUMPPORTAL_WS_URL", "http://x"),
+        ] {
+            let err = Settings::from_sources(None, &env(&[(k, v)])).unwrap_err();
+            assert!(
+                format!("{err:#}").contains(k.split('_').next_back().unwrap_or(k))
+                    || format!("{err:#}").contains(k),
+                "{k}: {err:#}"
+            );
+        }
+        let err = Settings::from_sources(Some("bogus = 1"), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("bogus"));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Settings::from_sources(None, &env(&[("TELEGRAM_BOT_TOKEN", "123:supersecret")]))
+            .unwrap();
+        assert!(!format!("{s:?}").contains("supersecret"));
+    }
+
+    #[test]
+    fn master_key_shape() {
+        let key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        assert!(validate_master_keys(key).is_ok());
+        assert!(validate_master_keys(&format!("{key},{key}")).is_ok());
+        assert!(validate_master_keys("!!!!").is_err());
+    }
+}

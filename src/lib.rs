@@ -14,6 +14,7 @@ pub mod domain;
 pub mod engine;
 pub mod feed;
 pub mod notify;
+pub mod service;
 pub mod session;
 pub mod store;
 pub mod telegram;

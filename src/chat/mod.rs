@@ -1,1 +1,261 @@
-//! TODO
+//! The platform-neutral interaction layer. A command is written once here
+//! and every transport (Telegram, console, later Discord) serves it:
+//! transports turn updates into a [`ChatRequest`], call [`ChatService::handle`]
+//! once, and render the [`ChatResponse`].
+//!
+//! Must not import any transport crate; it talks to the application core.
+
+pub mod action;
+pub mod command;
+pub mod i18n;
+pub mod render;
+pub mod view;
+
+use std::sync::Arc;
+
+use action::Action;
+use command::{Command, CommandError, Scope};
+use i18n::t;
+pub use view::{Button, ChatResponse, View};
+
+use crate::domain::ports::UserRecord;
+use crate::domain::{Address, AddressError, ChatKind, ChatRef, Locale, UserRef};
+use crate::service::Core;
+
+/// What the user did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A text message (commands start with `/`).
+    Text(String),
+    /// A pressed button with its raw data.
+    Button(String),
+}
+
+/// One incoming interaction, already stripped of platform details.
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    pub user: UserRef,
+    pub chat: ChatRef,
+    pub kind: ChatKind,
+    /// Display name, for greetings only.
+    pub name: String,
+    /// The platform's language hint (used when the user is created).
+    pub language: Option<String>,
+    pub input: Input,
+}
+
+/// Handles requests from every platform.
+pub struct ChatService {
+    core: Arc<Core>,
+    bot_username: Option<String>,
+}
+
+impl ChatService {
+    #[must_use]
+    pub fn new(core: Arc<Core>, bot_username: Option<String>) -> Self {
+        Self { core, bot_username }
+    }
+
+    /// Handles one request. Never fails: unexpected errors are logged once
+    /// with their whole chain and answered with a localized apology.
+    pub async fn handle(&self, req: ChatRequest) -> ChatResponse {
+        let user = match self.core.user(req.user, req.language.as_deref()).await {
+            Ok(u) => u,
+            Err(e) => return internal_error(Locale::from_hint(req.language.as_deref()), &e),
+        };
+        let locale = user.locale;
+        match self.dispatch(&req, &user).await {
+            Ok(resp) => resp,
+            Err(e) => internal_error(locale, &e),
+        }
+    }
+
+    async fn dispatch(&self, req: &ChatRequest, user: &UserRecord) -> anyhow::Result<ChatResponse> {
+        let l = user.locale;
+        match &req.input {
+            Input::Text(text) => {
+                match command::parse(text, self.bot_username.as_deref()) {
+                    None if req.kind == ChatKind::Private => Ok(ChatResponse::reply(View::text(
+                        t(l, "error.not_a_command", &[]),
+                    ))),
+                    // Groups talk among themselves; only commands concern us.
+                    None => Ok(ChatResponse::default()),
+                    Some(Err(CommandError::Unknown(name))) => Ok(ChatResponse::reply(View::text(
+                        t(l, "error.unknown_command", &[("command", &name)]),
+                    ))),
+                    Some(Err(CommandError::MissingArgument { command })) => {
+                        Ok(ChatResponse::reply(View::text(t(
+                            l,
+                            "error.missing_argument",
+                            &[
+                                ("command", command),
+                                ("arg", &t(l, "arg.wallet", &[])),
+                                ("example", EXAMPLE_WALLET),
+                            ],
+                        ))))
+                    }
+                    Some(Ok(cmd)) => self.command(req, user, cmd).await,
+                }
+            }
+            Input::Button(data) => self.button(req, user, data).await,
+        }
+    }
+
+    async fn command(
+        &self,
+        req: &ChatRequest,
+        user: &UserRecord,
+        cmd: Command,
+    ) -> anyhow::Result<ChatResponse> {
+        let l = user.locale;
+        let spec = cmd.spec();
+        if spec.scope == Scope::Private && req.kind != ChatKind::Private {
+            return Ok(ChatResponse::reply(View::text(t(
+                l,
+                "error.private_only",
+                &[("command", spec.name)],
+            ))));
+        }
+        let view = match cmd {
+            Command::Start if req.kind == ChatKind::Private => {
+                render::welcome(l, &req.name, user.copy_lamports)
+            }
+            Command::Start => View::text(t(l, "welcome.group", &[])),
+            Command::Help => render::help(l),
+            Command::Track(arg) => match Address::parse(&arg) {
+                Err(e) => address_error(l, &arg, &e),
+                Ok(wallet) => {
+                    let key = if self.core.follow(user, wallet).await? {
+                        "track.ok"
+                    } else {
+                        "track.already"
+                    };
+                    View::text(t(
+                        l,
+                        key,
+                        &[
+                            ("wallet", &wallet.to_string()),
+                            ("copy", &user.copy_lamports.to_string()),
+                        ],
+                    ))
+                }
+            },
+            Command::Untrack(arg) => match Address::parse(&arg) {
+                Err(e) => address_error(l, &arg, &e),
+                Ok(wallet) => self.untrack(user, wallet).await?,
+            },
+            Command::List => render::list(l, &self.core.follows(user.user).await?),
+            Command::Status => {
+                let s = self.core.status(user.user).await?;
+                render::status(l, &s.positions, s.realized_pnl)
+            }
+        };
+        Ok(ChatResponse::reply(view))
+    }
+
+    async fn untrack(&self, user: &UserRecord, wallet: Address) -> anyhow::Result<View> {
+        let key = if self.core.unfollow(user.user, wallet).await? {
+            "untrack.ok"
+        } else {
+            "untrack.missing"
+        };
+        Ok(View::text(t(
+            user.locale,
+            key,
+            &[("wallet", &wallet.to_string())],
+        )))
+    }
+
+    async fn button(
+        &self,
+        req: &ChatRequest,
+        user: &UserRecord,
+        data: &str,
+    ) -> anyhow::Result<ChatResponse> {
+        let l = user.locale;
+        let Ok(action) = Action::decode(data) else {
+            tracing::info!(data, "undecodable button");
+            return Ok(ChatResponse {
+                toast: Some(t(l, "error.bad_button", &[])),
+                ..ChatResponse::default()
+            });
+        };
+        // Every button today acts on personal data.
+        if req.kind != ChatKind::Private {
+            let name = match action {
+                Action::Help => "help",
+                Action::List => "list",
+                Action::Status => "status",
+                Action::Untrack(_) => "untrack",
+            };
+            return Ok(ChatResponse {
+                toast: Some(t(l, "error.private_only", &[("command", name)])),
+                ..ChatResponse::default()
+            });
+        }
+        let done = Some(t(l, "toast.done", &[]));
+        Ok(match action {
+            Action::Help => ChatResponse {
+                messages: vec![render::help(l)],
+                toast: done,
+                ..ChatResponse::default()
+            },
+            Action::List => ChatResponse {
+                messages: vec![render::list(l, &self.core.follows(user.user).await?)],
+                toast: done,
+                ..ChatResponse::default()
+            },
+            Action::Status => {
+                let s = self.core.status(user.user).await?;
+                ChatResponse {
+                    messages: vec![render::status(l, &s.positions, s.realized_pnl)],
+                    toast: done,
+                    ..ChatResponse::default()
+                }
+            }
+            Action::Untrack(wallet) => {
+                let confirmation = self.untrack(user, wallet).await?;
+                // The list message is edited in place to what is left.
+                let remaining = self.core.follows(user.user).await?;
+                ChatResponse {
+                    messages: vec![confirmation],
+                    edit: Some(render::list(l, &remaining)),
+                    toast: done,
+                }
+            }
+        })
+    }
+}
+
+const EXAMPLE_WALLET: &str = "8jGai9a8U4RSzDnweCgeVZJBLxMTrNsrhHbGrCF8F3Ks";
+
+fn address_error(l: Locale, input: &str, e: &AddressError) -> View {
+    let shown: String = input.chars().take(60).collect();
+    View::text(match e {
+        AddressError::Empty => t(l, "error.address.empty", &[]),
+        AddressError::Length { len } => t(
+            l,
+            "error.address.length",
+            &[("input", &shown), ("len", &len.to_string())],
+        ),
+        AddressError::Character { ch, position } => t(
+            l,
+            "error.address.character",
+            &[
+                ("input", &shown),
+                ("ch", &ch.to_string()),
+                ("position", &position.to_string()),
+            ],
+        ),
+        AddressError::Bytes { bytes } => t(
+            l,
+            "error.address.bytes",
+            &[("input", &shown), ("bytes", &bytes.to_string())],
+        ),
+    })
+}
+
+fn internal_error(l: Locale, e: &anyhow::Error) -> ChatResponse {
+    tracing::error!(error = format!("{e:#}"), "chat request failed");
+    ChatResponse::reply(View::text(t(l, "error.internal", &[])))
+}

@@ -93,3 +93,17 @@ pub struct Position {
     pub opened_ms: i64,
     pub updated_ms: i64,
 }
+
+/// Why a copy was not made. Rendered for users by `chat/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The token left the bonding curve (PumpSwap); paper fills need a curve.
+    OffCurve,
+    /// The curve is complete: nothing left to buy.
+    CurveComplete,
+    /// The leader sold but the user holds nothing copied from them.
+    NoPosition,
+    /// The copy size buys zero tokens at the current price.
+    TooSmall,
+}

@@ -323,10 +323,7 @@ mod tests {
                 position: 4
             })
         );
-        assert_eq!(
-            Address::parse("abc"),
-            Err(AddressError::Length { len: 3 })
-        );
+        assert_eq!(Address::parse("abc"), Err(AddressError::Length { len: 3 }));
         assert!(matches!(
             Address::parse(&WALLET.replace('8', "0")),
             Err(AddressError::Character { ch: '0', .. })

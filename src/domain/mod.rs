@@ -6,10 +6,10 @@
 
 mod events;
 mod ids;
-mod money;
+pub mod money;
 pub mod ports;
 
-pub use events::{Alert, Fill, Position, Side, TradeEvent};
+pub use events::{Alert, Fill, Position, Side, SkipReason, TradeEvent};
 pub use ids::{
     Address, AddressError, ChatKind, ChatRef, Locale, LocaleError, Mint, Platform, Signature,
     SignatureError, UserRef, WalletAddress,

@@ -48,8 +48,14 @@ pub struct UserRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OutboxPayload {
-    Alert(super::Alert),
-    PaperFill(Fill),
+    /// A followed wallet traded; with the paper copy made for it, or the
+    /// reason none was made.
+    Trade {
+        alert: super::Alert,
+        fill: Option<Fill>,
+        /// Why no copy was made, when none was.
+        skipped: Option<super::SkipReason>,
+    },
 }
 
 /// A message waiting to be delivered.

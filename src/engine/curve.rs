@@ -102,7 +102,8 @@ impl Curve {
     /// Tokens the curve can still sell.
     #[must_use]
     pub const fn real_tokens(&self) -> u64 {
-        self.virtual_tokens.saturating_sub(COMPLETE_AT_VIRTUAL_TOKENS)
+        self.virtual_tokens
+            .saturating_sub(COMPLETE_AT_VIRTUAL_TOKENS)
     }
 
     #[must_use]
@@ -276,7 +277,10 @@ mod tests {
             c.apply(buy, net, tokens);
             let solved = Curve::solve_before(buy, net, tokens).unwrap();
             let err = solved.virtual_sol.abs_diff(before.virtual_sol);
-            assert!(err * 1_000_000 <= before.virtual_sol, "{solved:?} vs {before:?}");
+            assert!(
+                err * 1_000_000 <= before.virtual_sol,
+                "{solved:?} vs {before:?}"
+            );
         }
         assert_eq!(Curve::solve_before(true, 0, 5), None);
     }

@@ -4,7 +4,7 @@
 //!
 //! This first cut covers follow matching, curve tracking and the paper copy
 //! of followed wallets' trades. Analytics, scoring, signals and risk plug in
-//! here later without changing the shape: `on_trade` in, `Output`s out.
+//! here later without changing the shape: `on_trade` in, `Outcome`s out.
 
 pub mod curve;
 pub mod follows;
@@ -13,8 +13,8 @@ mod recent;
 use std::collections::HashMap;
 
 use crate::domain::{
-    Alert, Fill, Lamports, Mint, Position, Side, Signature, TokenAmount, TradeEvent, UserRef,
-    WalletAddress,
+    Alert, Fill, Lamports, Mint, Position, Side, Signature, SkipReason, TokenAmount, TradeEvent,
+    UserRef, WalletAddress,
 };
 use curve::{Curve, Fees};
 pub use follows::{FollowChange, FollowIndex};
@@ -43,34 +43,23 @@ impl Default for EngineConfig {
     }
 }
 
-/// Why a copy was not made. Rendered for users by `chat/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SkipReason {
-    /// The token left the bonding curve (PumpSwap); paper fills need a curve.
-    OffCurve,
-    /// The curve is complete: nothing left to buy.
-    CurveComplete,
-    /// The leader sold but the user holds nothing copied from them.
-    NoPosition,
-    /// The copy size buys zero tokens at the current price.
-    TooSmall,
+/// What the engine decided about copying one leader trade for one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// A paper fill and the position after it (tokens 0 = closed).
+    Fill {
+        fill: Fill,
+        position: Position,
+    },
+    Skip(SkipReason),
 }
 
-/// A decision of the engine, for the application to persist and deliver.
+/// The engine's answer for one follower of a trading wallet: the alert and
+/// the copy decision, delivered together.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    Alert(Alert),
-    /// A paper fill and the position after it (tokens 0 = closed).
-    Fill { fill: Fill, position: Position },
-    Skip {
-        user: UserRef,
-        leader: WalletAddress,
-        mint: Mint,
-        side: Side,
-        signature: Signature,
-        reason: SkipReason,
-    },
+pub struct Outcome {
+    pub alert: Alert,
+    pub decision: Decision,
 }
 
 /// An open position valued at the last known price.
@@ -153,6 +142,11 @@ impl Engine {
             .insert((position.user, position.leader, position.mint), position);
     }
 
+    /// Drops a position (before restoring the stored truth).
+    pub fn forget_position(&mut self, user: UserRef, leader: WalletAddress, mint: Mint) {
+        self.positions.remove(&(user, leader, mint));
+    }
+
     /// The last known curve of a mint.
     #[must_use]
     pub fn curve(&self, mint: &Mint) -> Option<Curve> {
@@ -173,7 +167,8 @@ impl Engine {
                 PositionView {
                     position: p.clone(),
                     value,
-                    unrealized_pnl: value.map(|v| i128_to_i64(i128::from(v.0) - i128::from(p.cost.0))),
+                    unrealized_pnl: value
+                        .map(|v| i128_to_i64(i128::from(v.0) - i128::from(p.cost.0))),
                 }
             })
             .collect();
@@ -181,9 +176,9 @@ impl Engine {
         out
     }
 
-    /// Processes one trade: updates curves, emits alerts for followers and
-    /// paper copies. A signature seen before produces nothing.
-    pub fn on_trade(&mut self, ev: &TradeEvent) -> Vec<Output> {
+    /// Processes one trade: updates curves; for each follower of the trader,
+    /// an alert and a copy decision. A signature seen before produces nothing.
+    pub fn on_trade(&mut self, ev: &TradeEvent) -> Vec<Outcome> {
         if !self.seen.insert(ev.signature.clone()) {
             return Vec::new();
         }
@@ -205,23 +200,25 @@ impl Engine {
         let followers = followers.to_vec();
         let leader_before = self.observe_leader(ev);
 
-        let mut out = Vec::with_capacity(followers.len() * 2);
+        let mut out = Vec::with_capacity(followers.len());
         for user in followers {
-            out.push(Output::Alert(Alert {
-                user,
-                wallet: ev.trader,
-                mint: ev.mint,
-                side: ev.side,
-                sol: ev.sol,
-                tokens: ev.tokens,
-                signature: ev.signature.clone(),
-                timestamp_ms: ev.timestamp_ms,
-            }));
             let decision = match ev.side {
                 Side::Buy => self.copy_buy(user, ev),
                 Side::Sell => self.copy_sell(user, ev, leader_before),
             };
-            out.push(decision);
+            out.push(Outcome {
+                alert: Alert {
+                    user,
+                    wallet: ev.trader,
+                    mint: ev.mint,
+                    side: ev.side,
+                    sol: ev.sol,
+                    tokens: ev.tokens,
+                    signature: ev.signature.clone(),
+                    timestamp_ms: ev.timestamp_ms,
+                },
+                decision,
+            });
         }
         out
     }
@@ -251,24 +248,13 @@ impl Engine {
         before
     }
 
-    fn skip(user: UserRef, ev: &TradeEvent, reason: SkipReason) -> Output {
-        Output::Skip {
-            user,
-            leader: ev.trader,
-            mint: ev.mint,
-            side: ev.side,
-            signature: ev.signature.clone(),
-            reason,
-        }
-    }
-
-    fn copy_buy(&mut self, user: UserRef, ev: &TradeEvent) -> Output {
+    fn copy_buy(&mut self, user: UserRef, ev: &TradeEvent) -> Decision {
         if !ev.on_curve {
-            return Self::skip(user, ev, SkipReason::OffCurve);
+            return Decision::Skip(SkipReason::OffCurve);
         }
         let curve = Curve::new(ev.virtual_sol.0, ev.virtual_tokens.0);
         if curve.is_complete() {
-            return Self::skip(user, ev, SkipReason::CurveComplete);
+            return Decision::Skip(SkipReason::CurveComplete);
         }
         let size = self
             .copy_size
@@ -277,7 +263,7 @@ impl Engine {
             .unwrap_or(self.cfg.default_copy);
         let quote = curve.quote_buy(size, self.cfg.fees);
         if quote.tokens.0 == 0 {
-            return Self::skip(user, ev, SkipReason::TooSmall);
+            return Decision::Skip(SkipReason::TooSmall);
         }
         let position = self
             .positions
@@ -295,7 +281,7 @@ impl Engine {
         position.tokens.0 += quote.tokens.0;
         position.cost.0 += quote.sol.0;
         position.updated_ms = ev.timestamp_ms;
-        Output::Fill {
+        Decision::Fill {
             fill: Fill {
                 user,
                 mint: ev.mint,
@@ -312,10 +298,15 @@ impl Engine {
         }
     }
 
-    fn copy_sell(&mut self, user: UserRef, ev: &TradeEvent, leader_before: Option<u64>) -> Output {
+    fn copy_sell(
+        &mut self,
+        user: UserRef,
+        ev: &TradeEvent,
+        leader_before: Option<u64>,
+    ) -> Decision {
         let key = (user, ev.trader, ev.mint);
         let Some(position) = self.positions.get_mut(&key) else {
-            return Self::skip(user, ev, SkipReason::NoPosition);
+            return Decision::Skip(SkipReason::NoPosition);
         };
         // Sell the same fraction of the position as the leader sold of theirs;
         // everything when the leader's balance is unknown or fully sold.
@@ -333,13 +324,12 @@ impl Engine {
             self.curves.get(&ev.mint).map(|c| c.curve)
         };
         let Some(curve) = curve else {
-            return Self::skip(user, ev, SkipReason::OffCurve);
+            return Decision::Skip(SkipReason::OffCurve);
         };
         let quote = curve.quote_sell(TokenAmount(to_sell), self.cfg.fees);
-        let cost_part = u64::try_from(
-            u128::from(position.cost.0) * u128::from(to_sell) / held.max(1),
-        )
-        .unwrap_or(position.cost.0);
+        let cost_part =
+            u64::try_from(u128::from(position.cost.0) * u128::from(to_sell) / held.max(1))
+                .unwrap_or(position.cost.0);
         let realized = i128_to_i64(i128::from(quote.sol.0) - i128::from(cost_part));
         position.tokens.0 -= to_sell;
         position.cost.0 -= cost_part;
@@ -349,7 +339,7 @@ impl Engine {
         if snapshot.tokens.0 == 0 {
             self.positions.remove(&key);
         }
-        Output::Fill {
+        Decision::Fill {
             fill: Fill {
                 user,
                 mint: ev.mint,

@@ -48,11 +48,11 @@ fn trade(
     }
 }
 
-fn fills(out: &[Output]) -> Vec<(&Fill, &Position)> {
+fn fills(out: &[Outcome]) -> Vec<(&Fill, &Position)> {
     out.iter()
-        .filter_map(|o| match o {
-            Output::Fill { fill, position } => Some((fill, position)),
-            _ => None,
+        .filter_map(|o| match &o.decision {
+            Decision::Fill { fill, position } => Some((fill, position)),
+            Decision::Skip(_) => None,
         })
         .collect()
 }
@@ -77,14 +77,19 @@ fn followed_buy_alerts_and_paper_copies_then_sells_same_fraction() {
 
     let buy = trade(&mut c, 1, leader, Side::Buy, 2_000_000_000, None);
     let out = e.on_trade(&buy);
-    assert!(matches!(&out[0], Output::Alert(a) if a.user == user && a.side == Side::Buy));
+    assert_eq!((out[0].alert.user, out[0].alert.side), (user, Side::Buy));
     let f = fills(&out);
     assert_eq!(f.len(), 1);
     let (fill, pos) = f[0];
     assert_eq!(fill.sol, Lamports(500_000_000));
     assert_eq!(fill.fee.0, 500_000_000 - 500_000_000 * 10_000 / 10_125);
     // Priced after the leader's trade: fewer tokens than at the fresh curve.
-    assert!(fill.tokens < Curve::fresh().quote_buy(Lamports(500_000_000), Fees::default()).tokens);
+    assert!(
+        fill.tokens
+            < Curve::fresh()
+                .quote_buy(Lamports(500_000_000), Fees::default())
+                .tokens
+    );
     assert_eq!(pos.tokens, fill.tokens);
     assert_eq!(pos.cost, Lamports(500_000_000));
     let bought = pos.tokens.0;
@@ -109,7 +114,14 @@ fn followed_buy_alerts_and_paper_copies_then_sells_same_fraction() {
     let first_proceeds = fill.sol.0;
 
     // The leader sells the rest: the position closes.
-    let sell2 = trade(&mut c, 4, leader, Side::Sell, leader_tokens - leader_tokens / 2, None);
+    let sell2 = trade(
+        &mut c,
+        4,
+        leader,
+        Side::Sell,
+        leader_tokens - leader_tokens / 2,
+        None,
+    );
     let out = e.on_trade(&sell2);
     let (fill, pos) = fills(&out)[0];
     assert_eq!(pos.tokens.0, 0);
@@ -128,12 +140,26 @@ fn feed_balances_set_the_sell_fraction() {
     e.follow(user, leader);
     let mut c = Curve::fresh();
     // The leader already held tokens bought before we followed.
-    let buy = trade(&mut c, 1, leader, Side::Buy, 1_000_000_000, Some(4 * 34_000_000_000_000));
+    let buy = trade(
+        &mut c,
+        1,
+        leader,
+        Side::Buy,
+        1_000_000_000,
+        Some(4 * 34_000_000_000_000),
+    );
     let out = e.on_trade(&buy);
     let bought = fills(&out)[0].1.tokens.0;
     // Selling a quarter of the reported balance sells a quarter of the copy.
     let before = 4 * 34_000_000_000_000_u64;
-    let sell = trade(&mut c, 2, leader, Side::Sell, before / 4, Some(before - before / 4));
+    let sell = trade(
+        &mut c,
+        2,
+        leader,
+        Side::Sell,
+        before / 4,
+        Some(before - before / 4),
+    );
     let out = e.on_trade(&sell);
     assert_eq!(fills(&out)[0].0.tokens.0, bought / 4);
 }
@@ -148,21 +174,18 @@ fn duplicates_off_curve_and_unheld_sells() {
 
     let sell = trade(&mut c, 1, leader, Side::Sell, 1_000, None);
     let out = e.on_trade(&sell);
-    assert!(matches!(
-        out[1],
-        Output::Skip { reason: SkipReason::NoPosition, .. }
-    ));
+    assert_eq!(out[0].decision, Decision::Skip(SkipReason::NoPosition));
 
     let buy = trade(&mut c, 2, leader, Side::Buy, 1_000_000_000, None);
-    assert_eq!(e.on_trade(&buy).len(), 2);
+    assert_eq!(e.on_trade(&buy).len(), 1);
     assert!(e.on_trade(&buy).is_empty(), "same signature twice");
 
     let mut amm = trade(&mut c, 3, leader, Side::Buy, 1_000_000_000, None);
     amm.on_curve = false;
-    assert!(matches!(
-        e.on_trade(&amm)[1],
-        Output::Skip { reason: SkipReason::OffCurve, .. }
-    ));
+    assert_eq!(
+        e.on_trade(&amm)[0].decision,
+        Decision::Skip(SkipReason::OffCurve)
+    );
 
     e.unfollow(user, leader);
     let later = trade(&mut c, 4, leader, Side::Buy, 1_000_000_000, None);
@@ -178,6 +201,6 @@ fn every_follower_gets_its_own_copy() {
     }
     let mut c = Curve::fresh();
     let out = e.on_trade(&trade(&mut c, 1, leader, Side::Buy, 1_000_000_000, None));
-    assert_eq!(out.len(), 6);
+    assert_eq!(out.len(), 3);
     assert_eq!(fills(&out).len(), 3);
 }

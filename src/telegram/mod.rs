@@ -1,1 +1,194 @@
-//! TODO
+//! Telegram transport (teloxide, long polling). Thin: an update becomes a
+//! [`ChatRequest`], the chat service answers once, the answer becomes
+//! messages, edits and callback answers. Every send goes through teloxide's
+//! `Throttle` (per-chat and global limits).
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use secrecy::ExposeSecret as _;
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::dispatching::{Dispatcher, UpdateFilterExt as _};
+use teloxide::prelude::*;
+use teloxide::types::{
+    BotCommand, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Message, User,
+};
+use tokio::sync::watch;
+
+use crate::chat::command::COMMANDS;
+use crate::chat::{ChatRequest, ChatResponse, ChatService, Input, View, i18n};
+use crate::config::TelegramSettings;
+use crate::domain::{ChatKind, ChatRef, Locale, Platform, UserRef};
+use crate::notify::ChatSender;
+
+pub type TgBot = Throttle<Bot>;
+
+/// Builds the throttled bot for the configured API URL.
+#[must_use]
+pub fn bot(settings: &TelegramSettings) -> TgBot {
+    Bot::new(settings.token.expose_secret())
+        .set_api_url(settings.api_url.clone())
+        .throttle(Limits::default())
+}
+
+/// Asks the Bot API who we are (validates the token) and registers the
+/// command menu. Returns the bot's username.
+pub async fn prepare(bot: &TgBot) -> anyhow::Result<Option<String>> {
+    let me = bot
+        .get_me()
+        .await
+        .context("Telegram getMe (is the token right?)")?;
+    let commands: Vec<BotCommand> = COMMANDS
+        .iter()
+        .map(|c| BotCommand::new(c.name, i18n::t(Locale::En, c.about, &[])))
+        .collect();
+    if let Err(e) = bot.set_my_commands(commands).await {
+        tracing::warn!(error = %e, "could not register the Telegram command menu");
+    }
+    Ok(me.user.username.clone())
+}
+
+/// Runs the long-polling dispatcher until shutdown.
+pub async fn run(bot: TgBot, service: Arc<ChatService>, mut shutdown: watch::Receiver<bool>) {
+    let handler = dptree::entry()
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_callback_query().endpoint(on_callback));
+    let mut dispatcher = Dispatcher::builder(bot, handler)
+        .dependencies(dptree::deps![service])
+        .default_handler(|_| async {})
+        .error_handler(LoggingErrorHandler::with_custom_text(
+            "telegram handler failed",
+        ))
+        .build();
+    let token = dispatcher.shutdown_token();
+    tokio::spawn(async move {
+        let _ = shutdown.changed().await;
+        if let Ok(done) = token.shutdown() {
+            done.await;
+        }
+    });
+    dispatcher.dispatch().await;
+}
+
+fn chat_kind(msg: &Message) -> ChatKind {
+    if msg.chat.is_private() {
+        ChatKind::Private
+    } else if msg.chat.is_channel() {
+        ChatKind::Channel
+    } else {
+        ChatKind::Group
+    }
+}
+
+#[allow(
+    clippy::cast_possible_wrap,
+    reason = "Telegram user ids fit in 52 bits"
+)]
+fn user_ref(u: &User) -> UserRef {
+    UserRef::new(Platform::Telegram, u.id.0 as i64)
+}
+
+fn request(user: &User, msg: &Message, input: Input) -> ChatRequest {
+    ChatRequest {
+        user: user_ref(user),
+        chat: ChatRef::new(Platform::Telegram, msg.chat.id.0),
+        kind: chat_kind(msg),
+        name: user.first_name.clone(),
+        language: user.language_code.clone(),
+        input,
+    }
+}
+
+async fn on_message(bot: TgBot, msg: Message, service: Arc<ChatService>) -> ResponseResult<()> {
+    let (Some(user), Some(text)) = (msg.from.as_ref(), msg.text()) else {
+        return Ok(());
+    };
+    let resp = service
+        .handle(request(user, &msg, Input::Text(text.to_owned())))
+        .await;
+    deliver(&bot, msg.chat.id, None, resp).await
+}
+
+async fn on_callback(
+    bot: TgBot,
+    q: CallbackQuery,
+    service: Arc<ChatService>,
+) -> ResponseResult<()> {
+    let Some(msg) = q.regular_message() else {
+        bot.answer_callback_query(q.id.clone()).await?;
+        return Ok(());
+    };
+    let data = q.data.clone().unwrap_or_default();
+    let resp = service
+        .handle(request(&q.from, msg, Input::Button(data)))
+        .await;
+    let mut answer = bot.answer_callback_query(q.id.clone());
+    if let Some(t) = &resp.toast {
+        answer = answer.text(t.clone());
+    }
+    answer.await?;
+    deliver(&bot, msg.chat.id, Some(msg.id), resp).await
+}
+
+fn keyboard(view: &View) -> Option<InlineKeyboardMarkup> {
+    if view.buttons.is_empty() {
+        return None;
+    }
+    Some(InlineKeyboardMarkup::new(view.buttons.iter().map(|row| {
+        row.iter()
+            .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.action.encode()))
+            .collect::<Vec<_>>()
+    })))
+}
+
+async fn deliver(
+    bot: &TgBot,
+    chat: ChatId,
+    pressed: Option<teloxide::types::MessageId>,
+    resp: ChatResponse,
+) -> ResponseResult<()> {
+    if let (Some(id), Some(view)) = (pressed, &resp.edit) {
+        let mut edit = bot.edit_message_text(chat, id, view.text.clone());
+        edit = match keyboard(view) {
+            Some(kb) => edit.reply_markup(kb),
+            None => edit.reply_markup(InlineKeyboardMarkup::default()),
+        };
+        edit.await?;
+    }
+    for view in &resp.messages {
+        send_view(bot, chat, view).await?;
+    }
+    Ok(())
+}
+
+async fn send_view(bot: &TgBot, chat: ChatId, view: &View) -> ResponseResult<Message> {
+    let mut req = bot.send_message(chat, view.text.clone());
+    if let Some(kb) = keyboard(view) {
+        req = req.reply_markup(kb);
+    }
+    req.await
+}
+
+/// Sends outbox messages to Telegram chats.
+pub struct TelegramSender {
+    bot: TgBot,
+}
+
+impl TelegramSender {
+    #[must_use]
+    pub const fn new(bot: TgBot) -> Self {
+        Self { bot }
+    }
+}
+
+#[async_trait]
+impl ChatSender for TelegramSender {
+    async fn send(&self, chat: ChatRef, view: &View) -> anyhow::Result<()> {
+        send_view(&self.bot, ChatId(chat.id), view)
+            .await
+            .context("Telegram sendMessage")?;
+        Ok(())
+    }
+}

@@ -1,5 +1,6 @@
 //! The one integration-test binary: conformance suites against real
 //! backends and the end-to-end tests against real peers.
 
+mod service;
 mod session;
 mod store;

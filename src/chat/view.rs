@@ -1,0 +1,55 @@
+//! What a reply looks like, independent of the platform: text plus rows of
+//! buttons. Transports turn it into messages and keyboards.
+
+use super::action::Action;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub label: String,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct View {
+    pub text: String,
+    pub buttons: Vec<Vec<Button>>,
+}
+
+impl View {
+    #[must_use]
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            buttons: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn with_row(mut self, row: Vec<Button>) -> Self {
+        if !row.is_empty() {
+            self.buttons.push(row);
+        }
+        self
+    }
+}
+
+/// The answer to one request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChatResponse {
+    /// New messages to send to the chat, in order.
+    pub messages: Vec<View>,
+    /// Replacement for the message whose button was pressed.
+    pub edit: Option<View>,
+    /// A short notice for the button press (Telegram's callback answer).
+    pub toast: Option<String>,
+}
+
+impl ChatResponse {
+    #[must_use]
+    pub fn reply(view: View) -> Self {
+        Self {
+            messages: vec![view],
+            ..Self::default()
+        }
+    }
+}
