@@ -143,6 +143,9 @@ function botUser(token) {
   return { ...emuMe, id: id ? Number(id) : emuMe.id, is_bot: true };
 }
 
+// Telegram's id ranges: users positive, basic groups negative, supergroups -100xxxxxxxxxx.
+const inferChatType = (chatId) => (chatId > 0 ? 'private' : chatId <= -1e12 ? 'supergroup' : 'group');
+
 /** The Chat object for a chat id: as introduced by the test, else inferred from the id. */
 function chatObject(state, chatId) {
   const known = state.chats.get(chatId);
@@ -151,7 +154,7 @@ function chatObject(state, chatId) {
     const user = state.users.get(chatId);
     return { id: chatId, type: 'private', first_name: user?.first_name ?? `User ${chatId}` };
   }
-  const type = chatId <= -1e12 ? 'supergroup' : 'group';
+  const type = inferChatType(chatId);
   return { id: chatId, type, title: `Test ${type} ${-chatId}` };
 }
 
@@ -460,7 +463,7 @@ function introduce(state, b) {
   state.users.set(userId, user);
 
   const chatId = Number(b.chat_id ?? userId);
-  const type = b.chat_type ?? state.chats.get(chatId)?.type ?? (chatId > 0 ? 'private' : 'group');
+  const type = b.chat_type ?? state.chats.get(chatId)?.type ?? inferChatType(chatId);
   if (!CHAT_TYPES.includes(type)) throw new Error(`chat_type must be one of ${CHAT_TYPES.join(', ')}`);
   if (type === 'private' && chatId !== userId) throw new Error('for a private chat chat_id must equal user_id');
   if (type !== 'private' && !(chatId < 0)) throw new Error('group chat ids are negative');
