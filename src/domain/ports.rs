@@ -71,7 +71,8 @@ pub struct OutboxMessage {
 
 /// Durable state: users, follows, paper positions and fills, outbox.
 ///
-/// Contract: every method is atomic; `record_fill` writes the fill and the
+/// Contract: every method is atomic; writes about a user (follows, fills)
+/// require that user to be stored first (`upsert_user`), else they fail; `record_fill` writes the fill and the
 /// resulting position (or its removal when `tokens` reaches 0) in one
 /// transaction and is idempotent on (user, leader_signature, side): a second
 /// call with the same key returns `Ok(false)` and changes nothing.

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use alfabot::chat::{ChatRequest, ChatService, Input, View};
-use alfabot::domain::ports::{Store, SystemClock};
+use alfabot::domain::ports::SystemClock;
 use alfabot::domain::{
     ChatKind, ChatRef, Lamports, Platform, Side, Signature, TokenAmount, TradeEvent, UserRef,
     WalletAddress,

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use alfabot::domain::ports::{OutboxMessage, OutboxPayload, Store, UserRecord};
 use alfabot::domain::{
     Address, Alert, ChatRef, Fill, Lamports, Locale, Platform, Position, Side, Signature,
-    TokenAmount, UserRef, WalletAddress,
+    SkipReason, TokenAmount, UserRef, WalletAddress,
 };
 use alfabot::store::{self, Backend, SqlStore};
 use sqlx::{AssertSqlSafe, Connection};
@@ -620,21 +620,35 @@ async fn fills_newest_first_with_limit(store: &dyn Store) {
 
 // ----------------------------------------------------------------- outbox --
 
-fn alert(user: UserRef, at: i64) -> OutboxPayload {
-    OutboxPayload::Alert(Alert {
+fn leader_alert(user: UserRef, side: Side, at: i64) -> Alert {
+    Alert {
         user,
         wallet: wallet(1),
         mint: wallet(2),
-        side: Side::Buy,
+        side,
         sol: Lamports(1_500_000_000),
         tokens: TokenAmount(35_000_000_000),
         signature: signature(3),
         timestamp_ms: at,
-    })
+    }
 }
 
+/// An alert whose copy was skipped.
+fn alert(user: UserRef, at: i64) -> OutboxPayload {
+    OutboxPayload::Trade {
+        alert: leader_alert(user, Side::Buy, at),
+        fill: None,
+        skipped: Some(SkipReason::NoPosition),
+    }
+}
+
+/// An alert with its paper fill.
 fn paper_fill(user: UserRef, at: i64) -> OutboxPayload {
-    OutboxPayload::PaperFill(Trade::new(user, 1, 2, 4).fill(Side::Sell, 10, 20, -5, at))
+    OutboxPayload::Trade {
+        alert: leader_alert(user, Side::Sell, at),
+        fill: Some(Trade::new(user, 1, 2, 4).fill(Side::Sell, 10, 20, -5, at)),
+        skipped: None,
+    }
 }
 
 async fn outbox_pending_oldest_first_until_sent(store: &dyn Store) {
