@@ -1,0 +1,3 @@
+//! Helpers shared by the integration tests: fake peers and fixtures.
+
+pub mod pumpportal;
