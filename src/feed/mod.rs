@@ -438,6 +438,24 @@ impl Pacer {
     }
 }
 
+/// Sends one event to the engine, giving up on shutdown so a stalled
+/// receiver cannot hold the feed open; `false` when the feed should stop.
+pub(crate) async fn deliver(
+    tx: &mpsc::Sender<TradeEvent>,
+    ev: TradeEvent,
+    shutdown: &mut watch::Receiver<bool>,
+) -> bool {
+    tokio::select! {
+        () = shutdown_requested(shutdown) => false,
+        sent = tx.send(ev) => {
+            if sent.is_err() {
+                tracing::info!("trade receiver dropped; stopping the feed");
+            }
+            sent.is_ok()
+        }
+    }
+}
+
 /// Resolves when the shutdown watch is `true` or its sender is gone.
 pub(crate) async fn shutdown_requested(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;

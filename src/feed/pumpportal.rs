@@ -27,7 +27,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::dedup::RecentSet;
 use super::frame::{Frame, parse_frame};
-use super::{Command, Health, shutdown_requested, truncate};
+use super::{Command, Health, deliver, shutdown_requested, truncate};
 use crate::domain::ports::{Clock as _, SystemClock};
 use crate::domain::{Side, Signature, TradeEvent, WalletAddress};
 
@@ -163,7 +163,7 @@ pub(crate) async fn run(
         followed: BTreeSet::new(),
         seen: RecentSet::new(DEDUP_CAPACITY),
     };
-    let url = client.settings.url.clone();
+    let url = redacted(&client.settings.url);
     loop {
         if *client.shutdown.borrow() {
             break;
@@ -206,6 +206,20 @@ pub(crate) async fn run(
     }
     tracing::info!(url, "pumpportal feed stopped");
     Ok(())
+}
+
+/// The configured URL for logs: without query or credentials, in case a key
+/// was put there by hand.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            u.set_query(None);
+            let _ = u.set_password(None);
+            let _ = u.set_username("");
+            u.into()
+        }
+        Err(_) => "(invalid URL)".to_owned(),
+    }
 }
 
 /// The URL to dial: the configured one plus `?api-key=` when a key is set.
@@ -344,8 +358,7 @@ impl Client {
                     return true;
                 }
                 self.health.event();
-                if self.tx.send(ev).await.is_err() {
-                    tracing::info!("trade receiver dropped; stopping the pumpportal feed");
+                if !deliver(&self.tx, ev, &mut self.shutdown).await {
                     return false;
                 }
             }
@@ -437,6 +450,10 @@ mod tests {
             "ws://127.0.0.1:1/api/data?api-key=s3cret"
         );
         assert!(!format!("{:?}", c.settings).contains("s3cret"));
+        assert_eq!(
+            redacted("wss://u:p@pumpportal.fun/api/data?api-key=x"),
+            "wss://pumpportal.fun/api/data"
+        );
     }
 
     #[test]

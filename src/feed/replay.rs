@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::dedup::RecentSet;
 use super::frame::{Frame, parse_value};
-use super::{Health, Pacer, Speed, shutdown_requested, truncate};
+use super::{Health, Pacer, Speed, deliver, shutdown_requested, truncate};
 use crate::domain::{Lamports, Mint, Side, Signature, TokenAmount, TradeEvent, WalletAddress};
 use crate::engine::curve::{Curve, INITIAL_VIRTUAL_SOL};
 
@@ -300,8 +300,7 @@ pub(crate) async fn run(
         }
         health.frame();
         health.event();
-        if tx.send(ev).await.is_err() {
-            tracing::info!("trade receiver dropped; stopping the replay");
+        if !deliver(&tx, ev, &mut shutdown).await {
             break;
         }
         sent += 1;

@@ -37,7 +37,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng as _, RngCore as _, SeedableRng as _};
 use tokio::sync::{mpsc, watch};
 
-use super::{Health, Pacer, Speed, shutdown_requested};
+use super::{Health, Pacer, Speed, deliver};
 use crate::domain::{Lamports, Mint, Side, Signature, TokenAmount, TradeEvent, WalletAddress};
 use crate::engine::curve::{Curve, Fees};
 
@@ -675,12 +675,8 @@ pub(crate) async fn run(
         }
         health.frame();
         health.event();
-        tokio::select! {
-            () = shutdown_requested(&mut shutdown) => break,
-            r = tx.send(ev) => if r.is_err() {
-                tracing::info!("trade receiver dropped; stopping the simulator");
-                break;
-            },
+        if !deliver(&tx, ev, &mut shutdown).await {
+            break;
         }
         sent += 1;
     }
@@ -795,6 +791,22 @@ mod tests {
                 .count()
                 == 500
         );
+    }
+
+    #[tokio::test]
+    async fn a_stalled_receiver_does_not_block_shutdown() {
+        let (tx, _rx) = mpsc::channel(1);
+        let (stop, shutdown) = watch::channel(false);
+        let health = Arc::new(Health::default());
+        let sim = Simulator::new(3);
+        let task = tokio::spawn(run(sim, Speed::UNLIMITED, tx, shutdown, health));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        stop.send(true).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), task)
+            .await
+            .expect("the feed stops while the engine is stalled")
+            .unwrap()
+            .unwrap();
     }
 
     #[tokio::test(start_paused = true)]
