@@ -307,9 +307,9 @@ impl Client {
                     Some(Err(e)) => return Ended::Lost(format!("read failed: {e}")),
                     None => return Ended::Lost("socket ended".to_owned()),
                 },
+                // Logged once, as the reason, by the reconnect loop.
                 () = tokio::time::sleep_until(last_frame + stale_after) => {
-                    tracing::warn!(?stale_after, "pumpportal delivered no frame; treating the connection as dead");
-                    return Ended::Lost(format!("no frame for {stale_after:?}"));
+                    return Ended::Lost(format!("no frame for {stale_after:?}; treating the connection as dead"));
                 }
             }
         }
