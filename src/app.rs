@@ -11,13 +11,13 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::chat::ChatService;
-use crate::config::{FeedSetting, Settings};
+use crate::config::Settings;
 use crate::console::{CONSOLE_USER, Console};
 use crate::domain::ports::SystemClock;
 use crate::domain::{Platform, TradeEvent, WalletAddress};
 use crate::engine::curve::Fees;
 use crate::engine::{Engine, EngineConfig};
-use crate::feed::{self, FeedHandle};
+use crate::feed::{self, FeedHandle, FeedSpec};
 use crate::notify::{ChatSender, Delivery};
 use crate::service::{Core, FeedControl};
 use crate::web::WebState;
@@ -61,7 +61,13 @@ impl App {
 
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (tx, events) = mpsc::channel(65_536);
-        let feed = feed::spawn(&settings, tx, shutdown_rx);
+        let feed = feed::spawn(
+            settings.feed.clone(),
+            settings.feed_settings.clone(),
+            tx,
+            shutdown_rx,
+        )
+        .context("start the trade feed (ALFABOT_FEED)")?;
 
         let engine = Engine::new(EngineConfig {
             fees: Fees {
@@ -143,7 +149,7 @@ impl App {
         if settings.console_enabled() {
             let console = Arc::new(Console::default());
             senders.insert(Platform::Console, console.clone());
-            if let FeedSetting::Sim { seed } = settings.feed {
+            if let FeedSpec::Sim { seed } = settings.feed {
                 demo_follows(&core, seed, settings.demo_follows).await?;
             }
             tasks.spawn(console.run(Arc::clone(&service), shutdown.clone()));
@@ -154,8 +160,7 @@ impl App {
 
         let web = WebState {
             core: Arc::clone(&core),
-            last_frame_ms: feed.last_frame(),
-            live_feed: settings.feed == FeedSetting::PumpPortal,
+            feed: feed.clone(),
         };
         tracing::info!(addr = %http.local_addr()?, "HTTP listening");
         tasks.spawn(async move {
@@ -182,7 +187,7 @@ async fn demo_follows(core: &Core, seed: u64, n: usize) -> anyhow::Result<()> {
         return Ok(());
     }
     let user = core.user(CONSOLE_USER, None).await?;
-    for wallet in feed::sim::Simulator::new(seed).demo_wallets(n) {
+    for wallet in feed::Simulator::new(seed).demo_wallets(n) {
         core.follow(&user, wallet).await?;
         println!("demo: following simulated wallet {wallet}");
     }

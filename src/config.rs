@@ -12,6 +12,8 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::domain::{Bps, Lamports};
+use crate::feed::pumpportal::PumpPortalSettings;
+use crate::feed::{FeedSettings, FeedSpec, Speed};
 
 /// Every variable alfabot reads, with its meaning (for errors and docs).
 pub const VARIABLES: &[(&str, &str)] = &[
@@ -58,40 +60,10 @@ pub enum ConsoleMode {
     Off,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FeedSetting {
-    PumpPortal,
-    Replay(PathBuf),
-    Sim { seed: u64 },
-}
-
-impl FeedSetting {
-    /// Parses `pumpportal`, `replay:PATH`, `sim` or `sim:SEED`.
-    pub fn parse(s: &str) -> anyhow::Result<Self> {
-        let s = s.trim();
-        match s.split_once(':') {
-            None if s == "pumpportal" => Ok(Self::PumpPortal),
-            None if s == "sim" => Ok(Self::Sim { seed: 42 }),
-            Some(("replay", path)) if !path.is_empty() => Ok(Self::Replay(PathBuf::from(path))),
-            Some(("sim", seed)) => seed
-                .parse()
-                .map(|seed| Self::Sim { seed })
-                .with_context(|| format!("sim seed {seed:?} is not a whole number")),
-            _ => bail!("expected pumpportal, replay:PATH, sim or sim:SEED, got {s:?}"),
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct TelegramSettings {
     pub token: SecretString,
     pub api_url: Url,
-}
-
-#[derive(Debug, Clone)]
-pub struct PumpPortalSettings {
-    pub url: Url,
-    pub api_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone)]
@@ -101,10 +73,9 @@ pub struct Settings {
     pub telegram: Option<TelegramSettings>,
     pub discord_token: Option<SecretString>,
     pub discord_api_url: Option<Url>,
-    pub feed: FeedSetting,
-    /// 1 = real time, 10 = ten times faster, 0 = as fast as possible.
-    pub replay_speed: f64,
-    pub pumpportal: PumpPortalSettings,
+    pub feed: FeedSpec,
+    /// Replay/simulation pace and the PumpPortal connection.
+    pub feed_settings: FeedSettings,
     pub solana_rpc_url: Url,
     pub jupiter_api_url: Url,
     pub jupiter_api_key: Option<SecretString>,
@@ -191,19 +162,19 @@ impl Settings {
                 api_url: url("TELEGRAM_API_URL", "https://api.telegram.org")?,
             }),
         };
-        let feed = get("ALFABOT_FEED").map_or(Ok(FeedSetting::Sim { seed: 42 }), |f| {
-            FeedSetting::parse(f).context("ALFABOT_FEED")
+        let feed = get("ALFABOT_FEED").map_or(Ok(FeedSpec::Sim { seed: 42 }), |f| {
+            FeedSpec::parse(f).context("ALFABOT_FEED")
         })?;
-        let replay_speed: f64 = get("ALFABOT_REPLAY_SPEED")
-            .unwrap_or("1")
-            .parse()
-            .ok()
-            .filter(|s: &f64| s.is_finite() && *s >= 0.0)
-            .context("ALFABOT_REPLAY_SPEED must be a number >= 0")?;
+        let speed = Speed::parse(get("ALFABOT_REPLAY_SPEED").unwrap_or("1"))
+            .context("ALFABOT_REPLAY_SPEED")?;
         let ws = url("PUMPPORTAL_WS_URL", "wss://pumpportal.fun/api/data")?;
         if !matches!(ws.scheme(), "ws" | "wss") {
             bail!("PUMPPORTAL_WS_URL must be a ws:// or wss:// URL");
         }
+        let feed_settings = FeedSettings {
+            pumpportal: PumpPortalSettings::new(ws.as_str(), secret("PUMPPORTAL_API_KEY")),
+            speed,
+        };
         let http_addr = get("ALFABOT_HTTP_ADDR")
             .unwrap_or("127.0.0.1:8080")
             .parse()
@@ -242,11 +213,7 @@ impl Settings {
                 .map(|_| url("DISCORD_API_URL", ""))
                 .transpose()?,
             feed,
-            replay_speed,
-            pumpportal: PumpPortalSettings {
-                url: ws,
-                api_key: secret("PUMPPORTAL_API_KEY"),
-            },
+            feed_settings,
             solana_rpc_url: url("SOLANA_RPC_URL", "https://api.mainnet-beta.solana.com")?,
             jupiter_api_url: url("JUPITER_API_URL", "https://api.jup.ag")?,
             jupiter_api_key: secret("JUPITER_API_KEY"),
@@ -321,7 +288,7 @@ mod tests {
             s.database_url.expose_secret(),
             "sqlite://alfabot.db?mode=rwc"
         );
-        assert_eq!(s.feed, FeedSetting::Sim { seed: 42 });
+        assert_eq!(s.feed, FeedSpec::Sim { seed: 42 });
         assert!(s.telegram.is_none() && s.redis_url.is_none());
         assert!(s.console_enabled());
         assert_eq!(s.copy_size, Lamports(100_000_000));
@@ -334,10 +301,10 @@ mod tests {
             "alfabot_feed = \"sim:7\"\ntelegram_bot_token = \"123:abc\"\nalfabot_replay_speed = 0";
         let s =
             Settings::from_sources(Some(file), &env(&[("ALFABOT_FEED", "pumpportal")])).unwrap();
-        assert_eq!(s.feed, FeedSetting::PumpPortal);
+        assert_eq!(s.feed, FeedSpec::PumpPortal);
         assert!(s.telegram.is_some());
         assert!(!s.console_enabled());
-        assert!(s.replay_speed.abs() < f64::EPSILON);
+        assert!(s.feed_settings.speed.is_unlimited());
     }
 
     #[test]

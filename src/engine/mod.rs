@@ -8,7 +8,7 @@
 
 pub mod curve;
 pub mod follows;
-mod recent;
+pub mod recent;
 
 use std::collections::HashMap;
 
@@ -45,6 +45,10 @@ impl Default for EngineConfig {
 
 /// What the engine decided about copying one leader trade for one user.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "moved once from the engine to the store; boxing would add an allocation per copy"
+)]
 pub enum Decision {
     /// A paper fill and the position after it (tokens 0 = closed).
     Fill {
@@ -89,7 +93,9 @@ pub struct Engine {
     /// Token balances of followed wallets as observed from their trades, used
     /// to copy a sell with the same fraction when the feed lacks balances.
     leader_balances: HashMap<(WalletAddress, Mint), u64>,
-    seen: RecentSet<Signature>,
+    /// Trades already processed, by (signature, side): one transaction can
+    /// hold a buy and a sell.
+    seen: RecentSet<(Signature, Side)>,
     prune_countdown: u32,
 }
 
@@ -179,7 +185,7 @@ impl Engine {
     /// Processes one trade: updates curves; for each follower of the trader,
     /// an alert and a copy decision. A signature seen before produces nothing.
     pub fn on_trade(&mut self, ev: &TradeEvent) -> Vec<Outcome> {
-        if !self.seen.insert(ev.signature.clone()) {
+        if !self.seen.insert((ev.signature.clone(), ev.side)) {
             return Vec::new();
         }
         if ev.on_curve {

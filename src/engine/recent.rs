@@ -1,26 +1,32 @@
-//! A bounded set of recently seen keys (dedup with fixed memory).
+//! A bounded "seen recently" set: feeds replay frames after a reconnect and
+//! the engine must not act twice on one trade. Memory stays flat: the oldest keys are
+//! forgotten first.
 
 use std::collections::{HashSet, VecDeque};
 use std::hash::Hash;
 
-#[derive(Debug)]
-pub struct RecentSet<T> {
-    set: HashSet<T>,
-    order: VecDeque<T>,
+/// Remembers the last `capacity` keys inserted.
+#[derive(Debug, Clone)]
+pub struct RecentSet<K> {
     capacity: usize,
+    set: HashSet<K>,
+    order: VecDeque<K>,
 }
 
-impl<T: Hash + Eq + Clone> RecentSet<T> {
+impl<K: Hash + Eq + Clone> RecentSet<K> {
+    /// A set remembering at most `capacity` keys (at least one).
+    #[must_use]
     pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
         Self {
+            capacity,
             set: HashSet::with_capacity(capacity.min(1 << 16)),
             order: VecDeque::with_capacity(capacity.min(1 << 16)),
-            capacity: capacity.max(1),
         }
     }
 
-    /// Inserts a key; `false` if it was already present.
-    pub fn insert(&mut self, key: T) -> bool {
+    /// Records `key`; `true` when it was not seen recently (pass it on).
+    pub fn insert(&mut self, key: K) -> bool {
         if self.set.contains(&key) {
             return false;
         }
@@ -33,6 +39,21 @@ impl<T: Hash + Eq + Clone> RecentSet<T> {
         self.order.push_back(key);
         true
     }
+
+    #[must_use]
+    pub fn contains(&self, key: &K) -> bool {
+        self.set.contains(key)
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
 }
 
 #[cfg(test)]
@@ -40,13 +61,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn forgets_oldest_beyond_capacity() {
-        let mut r = RecentSet::new(2);
-        assert!(r.insert(1));
-        assert!(!r.insert(1));
-        assert!(r.insert(2));
-        assert!(r.insert(3));
-        assert!(r.insert(1), "1 was evicted");
-        assert!(!r.insert(3));
+    fn forgets_the_oldest_beyond_capacity() {
+        let mut s = RecentSet::new(3);
+        assert!(s.insert(1));
+        assert!(!s.insert(1));
+        assert!(s.insert(2));
+        assert!(s.insert(3));
+        assert!(s.insert(4));
+        assert_eq!(s.len(), 3);
+        assert!(!s.contains(&1));
+        assert!(s.insert(1), "1 was forgotten");
+        assert!(!s.insert(4));
     }
 }

@@ -25,12 +25,23 @@ use crate::notify::ChatSender;
 
 pub type TgBot = Throttle<Bot>;
 
+/// Telegram's documented limits: about one message per second in a chat,
+/// 20 per minute in a group or channel, 30 per second overall. teloxide's
+/// defaults also cap private chats at 20 per minute, which would delay a
+/// burst of alerts for no reason.
+const LIMITS: Limits = Limits {
+    messages_per_sec_chat: 1,
+    messages_per_min_chat: 60,
+    messages_per_min_channel_or_supergroup: 20,
+    messages_per_sec_overall: 30,
+};
+
 /// Builds the throttled bot for the configured API URL.
 #[must_use]
 pub fn bot(settings: &TelegramSettings) -> TgBot {
     Bot::new(settings.token.expose_secret())
         .set_api_url(settings.api_url.clone())
-        .throttle(Limits::default())
+        .throttle(LIMITS)
 }
 
 /// Asks the Bot API who we are (validates the token) and registers the

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 
 use axum::Router;
 use axum::extract::State;
@@ -12,18 +12,13 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::sync::watch;
 
+use crate::feed::FeedHandle;
 use crate::service::Core;
-
-/// A live feed is unhealthy after this long without a frame.
-pub const FEED_STALE_MS: i64 = 30_000;
 
 #[derive(Clone)]
 pub struct WebState {
     pub core: Arc<Core>,
-    /// Unix ms of the last feed frame (0 = none yet).
-    pub last_frame_ms: Arc<AtomicI64>,
-    /// Whether staleness matters (live feeds; a finished replay is fine).
-    pub live_feed: bool,
+    pub feed: FeedHandle,
 }
 
 pub fn router(state: WebState) -> Router {
@@ -34,16 +29,16 @@ pub fn router(state: WebState) -> Router {
 }
 
 async fn healthz(State(s): State<WebState>) -> impl IntoResponse {
-    let last = s.last_frame_ms.load(Relaxed);
-    let age = if last == 0 {
-        None
-    } else {
-        Some(s.core.now_ms() - last)
-    };
-    let healthy = !s.live_feed || age.is_some_and(|a| a <= FEED_STALE_MS);
+    let now = s.core.now_ms();
+    let age = s.feed.last_frame_ms().map(|last| now - last);
+    let healthy = s.feed.is_healthy(now);
     let body = serde_json::json!({
-        "status": if healthy { "ok" } else { "feed_stale" },
+        "status": if healthy { "ok" } else { "feed_unhealthy" },
+        "feed": s.feed.kind(),
+        "feed_connected": s.feed.is_connected(),
+        "feed_finished": s.feed.is_finished(),
         "feed_last_frame_age_ms": age,
+        "feed_events": s.feed.events(),
     });
     let code = if healthy {
         StatusCode::OK

@@ -1,6 +1,9 @@
 //! The one integration-test binary: conformance suites against real
 //! backends and the end-to-end tests against real peers.
 
+mod e2e;
+mod feed;
 mod service;
 mod session;
 mod store;
+mod support;

@@ -79,11 +79,6 @@ impl AppProcess {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
-
-    /// Stops the process (SIGKILL: the test of a crash).
-    pub async fn kill(&mut self) {
-        let _ = self.child.kill().await;
-    }
 }
 
 impl Drop for AppProcess {

@@ -39,7 +39,6 @@ pub struct BotMessage {
     pub reply_markup: Option<Value>,
     pub received_at_ms: i64,
     pub edit_count: i64,
-    pub deleted: bool,
 }
 
 impl BotMessage {
@@ -112,7 +111,11 @@ impl TelegramFront {
 
     /// A user types `text` in a chat (private when `chat_id == user_id`).
     pub async fn send(&self, chat_id: i64, user_id: i64, text: &str) {
-        let chat_type = if chat_id == user_id { "private" } else { "group" };
+        let chat_type = if chat_id == user_id {
+            "private"
+        } else {
+            "group"
+        };
         self.post(
             "/test/send",
             json!({"token": TOKEN, "chat_id": chat_id, "chat_type": chat_type,
@@ -123,7 +126,11 @@ impl TelegramFront {
 
     /// A user presses a button of a bot message.
     pub async fn press(&self, chat_id: i64, user_id: i64, message_id: i64, data: &str) {
-        let chat_type = if chat_id == user_id { "private" } else { "group" };
+        let chat_type = if chat_id == user_id {
+            "private"
+        } else {
+            "group"
+        };
         self.post(
             "/test/press",
             json!({"token": TOKEN, "chat_id": chat_id, "chat_type": chat_type,

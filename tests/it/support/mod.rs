@@ -1,0 +1,5 @@
+//! Helpers shared by the integration tests: fake peers and fixtures.
+
+pub mod app;
+pub mod pumpportal;
+pub mod telegram;
