@@ -6,6 +6,7 @@
 //! of followed wallets' trades. Analytics, scoring, signals and risk plug in
 //! here later without changing the shape: `on_trade` in, `Outcome`s out.
 
+pub mod analytics;
 pub mod curve;
 pub mod follows;
 pub mod recent;
