@@ -241,32 +241,9 @@ impl Settings {
 
 /// Master keys are comma-separated base64 strings of 32 bytes each.
 fn validate_master_keys(keys: &str) -> anyhow::Result<()> {
-    for (i, k) in keys.split(',').enumerate() {
-        let len = base64_len(k.trim());
-        if len != Some(32) {
-            bail!(
-                "ALFABOT_MASTER_KEY entry {} is not base64 of 32 bytes",
-                i + 1
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Decoded length of standard base64, or `None` if it is not base64.
-fn base64_len(s: &str) -> Option<usize> {
-    let body = s.trim_end_matches('=');
-    let pad = s.len() - body.len();
-    if !s.len().is_multiple_of(4) || pad > 2 {
-        return None;
-    }
-    if !body
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
-    {
-        return None;
-    }
-    Some(s.len() / 4 * 3 - pad)
+    crate::vault::MasterKeys::parse(keys)
+        .map(drop)
+        .context("ALFABOT_MASTER_KEY")
 }
 
 #[cfg(test)]

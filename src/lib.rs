@@ -19,4 +19,5 @@ pub mod session;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;
+pub mod vault;
 pub mod web;

@@ -1,0 +1,316 @@
+//! Key custody: envelope encryption of users' secrets (wallet keypairs)
+//! under master keys, with XChaCha20-Poly1305.
+//!
+//! - A random 24-byte nonce per seal; the owner (`UserRef`) is the
+//!   associated data, so a ciphertext moved to another user fails to open.
+//! - Every sealed value names the master key id it was sealed with, so
+//!   `rotate` can re-seal everything under the newest key without losing
+//!   anything sealed under older ones.
+//! - Secrets live in `Zeroizing` buffers and are wiped when dropped; no type
+//!   here prints a secret (`Debug` is redacted).
+//!
+//! Master keys come from `ALFABOT_MASTER_KEY` / `ALFABOT_MASTER_KEY_FILE`
+//! as comma-separated base64 32-byte keys: ids are 1, 2, … in order and
+//! the last is the one that seals.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::RngCore as _;
+use zeroize::Zeroizing;
+
+use crate::domain::UserRef;
+
+const FORMAT: &str = "v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("no master key is configured")]
+    NoKeys,
+    #[error("master key {index} is not base64 of 32 bytes")]
+    BadKey { index: usize },
+    #[error("sealed value is malformed")]
+    Malformed,
+    #[error("sealed with master key {0}, which is not configured")]
+    UnknownKey(u32),
+    /// Wrong key, wrong owner or tampered ciphertext: indistinguishable on
+    /// purpose.
+    #[error("sealed value does not open for this user")]
+    Open,
+    #[error("encryption failed")]
+    Seal,
+}
+
+/// The configured master keys.
+pub struct MasterKeys {
+    keys: Vec<(u32, Zeroizing<[u8; 32]>)>,
+}
+
+impl fmt::Debug for MasterKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MasterKeys")
+            .field(
+                "ids",
+                &self.keys.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl MasterKeys {
+    /// Parses `base64,base64,…` (whitespace and newlines allowed).
+    pub fn parse(text: &str) -> Result<Self, VaultError> {
+        let mut keys = Vec::new();
+        for (i, part) in text
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .enumerate()
+        {
+            let bytes = Zeroizing::new(
+                B64.decode(part)
+                    .map_err(|_| VaultError::BadKey { index: i + 1 })?,
+            );
+            let key: [u8; 32] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| VaultError::BadKey { index: i + 1 })?;
+            let id = u32::try_from(i + 1).map_err(|_| VaultError::BadKey { index: i + 1 })?;
+            keys.push((id, Zeroizing::new(key)));
+        }
+        if keys.is_empty() {
+            return Err(VaultError::NoKeys);
+        }
+        Ok(Self { keys })
+    }
+
+    /// A fresh random key, base64 (for first-run generation).
+    #[must_use]
+    pub fn generate_base64() -> Zeroizing<String> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        rand::rng().fill_bytes(key.as_mut());
+        Zeroizing::new(B64.encode(key.as_ref()))
+    }
+
+    fn current(&self) -> (u32, &[u8; 32]) {
+        let (id, key) = self.keys.last().expect("parse guarantees one key");
+        (*id, key)
+    }
+
+    fn get(&self, id: u32) -> Option<&[u8; 32]> {
+        self.keys
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, key)| &**key)
+    }
+}
+
+/// A sealed secret as stored: `v1:<key id>:<base64 nonce>:<base64 ciphertext>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sealed(String);
+
+impl Sealed {
+    /// Wraps a stored value (checked when opened).
+    #[must_use]
+    pub const fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The master key id it was sealed with.
+    pub fn key_id(&self) -> Result<u32, VaultError> {
+        self.parts().map(|(id, _, _)| id)
+    }
+
+    fn parts(&self) -> Result<(u32, [u8; 24], Vec<u8>), VaultError> {
+        let mut it = self.0.split(':');
+        let (Some(FORMAT), Some(id), Some(nonce), Some(ct), None) =
+            (it.next(), it.next(), it.next(), it.next(), it.next())
+        else {
+            return Err(VaultError::Malformed);
+        };
+        let id = id.parse().map_err(|_| VaultError::Malformed)?;
+        let nonce: [u8; 24] = B64
+            .decode(nonce)
+            .ok()
+            .and_then(|n| n.try_into().ok())
+            .ok_or(VaultError::Malformed)?;
+        let ct = B64.decode(ct).map_err(|_| VaultError::Malformed)?;
+        Ok((id, nonce, ct))
+    }
+}
+
+impl fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Sealed(key {:?}, {} bytes)",
+            self.key_id().ok(),
+            self.0.len()
+        )
+    }
+}
+
+fn aad(owner: UserRef) -> Vec<u8> {
+    format!("alfabot:{FORMAT}:{owner}").into_bytes()
+}
+
+fn cipher(key: &[u8; 32]) -> XChaCha20Poly1305 {
+    XChaCha20Poly1305::new(key.into())
+}
+
+/// Encrypts and decrypts users' secrets.
+#[derive(Debug)]
+pub struct Vault {
+    keys: MasterKeys,
+}
+
+impl Vault {
+    #[must_use]
+    pub const fn new(keys: MasterKeys) -> Self {
+        Self { keys }
+    }
+
+    /// Seals `secret` for `owner` under the newest master key.
+    pub fn seal(&self, owner: UserRef, secret: &[u8]) -> Result<Sealed, VaultError> {
+        let (id, key) = self.keys.current();
+        let mut nonce = [0u8; 24];
+        rand::rng().fill_bytes(&mut nonce);
+        let ct = cipher(key)
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: secret,
+                    aad: &aad(owner),
+                },
+            )
+            .map_err(|_| VaultError::Seal)?;
+        Ok(Sealed(format!(
+            "{FORMAT}:{id}:{}:{}",
+            B64.encode(nonce),
+            B64.encode(ct)
+        )))
+    }
+
+    /// Opens a sealed secret of `owner`; the plaintext is wiped on drop.
+    pub fn open(&self, owner: UserRef, sealed: &Sealed) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        let (id, nonce, ct) = sealed.parts()?;
+        let key = self.keys.get(id).ok_or(VaultError::UnknownKey(id))?;
+        cipher(key)
+            .decrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: &ct,
+                    aad: &aad(owner),
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| VaultError::Open)
+    }
+
+    /// Re-seals under the newest key; `None` when it already is.
+    pub fn rotate(&self, owner: UserRef, sealed: &Sealed) -> Result<Option<Sealed>, VaultError> {
+        if sealed.key_id()? == self.keys.current().0 {
+            return Ok(None);
+        }
+        let secret = self.open(owner, sealed)?;
+        self.seal(owner, &secret).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Platform;
+
+    const ALICE: UserRef = UserRef::new(Platform::Telegram, 1);
+    const BOB: UserRef = UserRef::new(Platform::Telegram, 2);
+
+    fn keys(n: usize) -> String {
+        (0..n)
+            .map(|i| B64.encode([u8::try_from(i).unwrap(); 32]))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    fn vault(n: usize) -> Vault {
+        Vault::new(MasterKeys::parse(&keys(n)).unwrap())
+    }
+
+    #[test]
+    fn round_trip_with_fresh_nonces() {
+        let v = vault(1);
+        let a = v.seal(ALICE, b"secret key bytes").unwrap();
+        let b = v.seal(ALICE, b"secret key bytes").unwrap();
+        assert_ne!(a, b, "random nonce per seal");
+        assert_eq!(&*v.open(ALICE, &a).unwrap(), b"secret key bytes");
+        assert!(!a.as_str().contains("secret"));
+        assert!(!format!("{a:?}").contains(a.as_str()));
+    }
+
+    #[test]
+    fn another_user_or_a_tampered_value_fails() {
+        let v = vault(1);
+        let s = v.seal(ALICE, b"k").unwrap();
+        assert!(matches!(v.open(BOB, &s), Err(VaultError::Open)));
+        let mut raw = s.as_str().to_owned();
+        let last = raw.pop().unwrap();
+        raw.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(matches!(
+            v.open(ALICE, &Sealed::from_stored(raw)),
+            Err(VaultError::Open | VaultError::Malformed)
+        ));
+        assert!(matches!(
+            v.open(ALICE, &Sealed::from_stored("v1:1:x".into())),
+            Err(VaultError::Malformed)
+        ));
+    }
+
+    #[test]
+    fn rotation_keeps_everything_readable() {
+        let old = vault(1);
+        let sealed: Vec<Sealed> = (0..5).map(|i| old.seal(ALICE, &[i; 64]).unwrap()).collect();
+        let new = vault(2);
+        for (i, s) in sealed.iter().enumerate() {
+            let rotated = new.rotate(ALICE, s).unwrap().unwrap();
+            assert_eq!(rotated.key_id().unwrap(), 2);
+            assert_eq!(
+                &*new.open(ALICE, &rotated).unwrap(),
+                &[u8::try_from(i).unwrap(); 64]
+            );
+            assert!(new.rotate(ALICE, &rotated).unwrap().is_none());
+        }
+        // Without the old key, old seals cannot open: rotation must run first.
+        let only_new = Vault::new(MasterKeys::parse(&B64.encode([1u8; 32])).unwrap());
+        assert!(matches!(
+            only_new.open(ALICE, &sealed[0]),
+            Err(VaultError::Open)
+        ));
+    }
+
+    #[test]
+    fn key_parsing() {
+        assert!(matches!(MasterKeys::parse(""), Err(VaultError::NoKeys)));
+        assert!(matches!(
+            MasterKeys::parse(&format!("{},abc", keys(1))),
+            Err(VaultError::BadKey { index: 2 })
+        ));
+        let k = MasterKeys::parse(&keys(3)).unwrap();
+        assert_eq!(k.current().0, 3);
+        assert!(!format!("{k:?}").contains(&B64.encode([0u8; 32])));
+        assert_eq!(
+            MasterKeys::parse(&MasterKeys::generate_base64())
+                .unwrap()
+                .current()
+                .0,
+            1
+        );
+    }
+}
