@@ -9,6 +9,7 @@ use crate::domain::money::format_sol;
 use crate::domain::ports::OutboxPayload;
 use crate::domain::{Alert, Fill, Lamports, Locale, Side, SkipReason, TokenAmount, WalletAddress};
 use crate::engine::PositionView;
+use crate::engine::analytics::Tier;
 
 fn sol(l: Lamports) -> String {
     format_sol(i128::from(l.0))
@@ -215,10 +216,75 @@ pub fn skip_reason(locale: Locale, reason: SkipReason) -> String {
     t(locale, "skip.line", &[("reason", &t(locale, key, &[]))])
 }
 
+// ------------------------------------------------------------ analytics --
+
+/// A ratio as a whole percentage (`64%`).
+#[must_use]
+pub fn percent(ratio: f64) -> String {
+    format!("{:.0}%", ratio * 100.0)
+}
+
+fn tier_label(locale: Locale, tier: Option<Tier>) -> String {
+    match tier {
+        Some(Tier::S) => "S".to_owned(),
+        Some(Tier::A) => "A".to_owned(),
+        Some(Tier::B) => "B".to_owned(),
+        Some(Tier::C) => "C".to_owned(),
+        None => t(locale, "tier.none", &[]),
+    }
+}
+
+/// A followed wallet changed tier.
+#[must_use]
+pub fn tier_change(
+    locale: Locale,
+    wallet: &WalletAddress,
+    from: Option<Tier>,
+    to: Option<Tier>,
+    before_bps: u32,
+    after_bps: u32,
+) -> View {
+    let rate = |bps: u32| percent(f64::from(bps) / 10_000.0);
+    // Tiers order S < A < B < C; unranked is below them all.
+    let rank = |tier: Option<Tier>| tier.map_or(u8::MAX, |tier| tier as u8);
+    let key = match to {
+        None => "tier.alert.unranked",
+        Some(Tier::S) if from != Some(Tier::S) => "tier.alert.new_s",
+        Some(_) if rank(to) < rank(from) => "tier.alert.up",
+        Some(_) => "tier.alert.down",
+    };
+    View::text(t(
+        locale,
+        key,
+        &[
+            ("wallet", &wallet.to_string()),
+            ("from", &tier_label(locale, from)),
+            ("to", &tier_label(locale, to)),
+            ("before", &rate(before_bps)),
+            ("after", &rate(after_bps)),
+        ],
+    ))
+}
+
 /// An outbox message, rendered in the recipient's locale at delivery time.
 #[must_use]
 pub fn outbox(locale: Locale, payload: &OutboxPayload) -> View {
     match payload {
+        OutboxPayload::TierChanged {
+            wallet,
+            from,
+            to,
+            win_rate_before_bps,
+            win_rate_after_bps,
+            at_ms: _,
+        } => tier_change(
+            locale,
+            wallet,
+            *from,
+            *to,
+            *win_rate_before_bps,
+            *win_rate_after_bps,
+        ),
         OutboxPayload::Trade {
             alert: a,
             fill: f,
@@ -255,5 +321,45 @@ mod tests {
             }
             assert!(h.contains("/follow"));
         }
+    }
+
+    fn w(n: u8) -> WalletAddress {
+        WalletAddress::from_bytes([n; 32])
+    }
+
+    #[test]
+    fn tier_alerts_read_as_promotions_and_demotions() {
+        let wallet = w(3);
+        let text = |from, to, b, a| tier_change(Locale::En, &wallet, from, to, b, a).text;
+        assert_eq!(
+            text(Some(Tier::A), Some(Tier::S), 5_500, 7_125),
+            format!("⭐ new S-tier: {wallet} (55% → 71% WR)")
+        );
+        assert_eq!(
+            text(Some(Tier::A), Some(Tier::B), 6_200, 4_100),
+            format!("📉 {wallet} demoted to B: 62% → 41% WR")
+        );
+        assert_eq!(
+            text(Some(Tier::C), Some(Tier::B), 3_000, 4_000),
+            format!("⬆️ {wallet} promoted to B: 30% → 40% WR")
+        );
+        assert_eq!(
+            text(None, Some(Tier::C), 0, 4_000),
+            format!("⬆️ {wallet} promoted to C: 0% → 40% WR")
+        );
+        assert!(text(Some(Tier::B), None, 4_000, 2_000).contains("no longer ranked (was B)"));
+        let payload = OutboxPayload::TierChanged {
+            wallet,
+            from: Some(Tier::A),
+            to: Some(Tier::B),
+            win_rate_before_bps: 6_200,
+            win_rate_after_bps: 4_100,
+            at_ms: 1,
+        };
+        let es = outbox(Locale::Es, &payload).text;
+        assert_eq!(
+            es,
+            format!("📉 {wallet} baja al nivel B: acierto 62% → 41%")
+        );
     }
 }
