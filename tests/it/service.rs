@@ -1,7 +1,7 @@
 //! The application core and chat layer against a real store (SQLite file):
 //! outbox delivery and resend after a restart, no double copy of a replayed
 //! trade, per-user locales, group privacy, tier alerts to followers, wallet
-//! and analytics surviving a restart.
+//! analytics surviving a restart, and the /alfa and /score flows.
 
 use std::sync::{Arc, Mutex};
 
@@ -215,6 +215,12 @@ fn market() -> Market {
     pump_market(1_760_978_515_000, 8, 20)
 }
 
+fn button(user: UserRef, chat: i64, data: &str) -> ChatRequest {
+    let mut req = request(user, chat, "", "en");
+    req.input = Input::Button(data.into());
+    req
+}
+
 #[tokio::test]
 async fn tier_changes_reach_every_follower_in_their_language() {
     let dir = tempfile::tempdir().unwrap();
@@ -402,4 +408,109 @@ async fn wallet_analytics_survive_a_restart() {
         "analytics restart: {saved} wallet states saved and restored, {} ranked (score, 24h)",
         before[0].total
     );
+}
+
+#[tokio::test]
+async fn alfa_and_score_answer_anywhere_and_buttons_edit_the_board() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
+    let core = core(&db).await;
+    let m = market();
+    for ev in &m.events {
+        core.ingest(ev).await.unwrap();
+    }
+    let chat = ChatService::new(Arc::clone(&core), Some("alfabot".into()));
+    let bob = UserRef::new(Platform::Telegram, 2);
+
+    // /alfa in private and in a group: a board with its controls.
+    for chat_id in [2, -100] {
+        let r = chat.handle(request(bob, chat_id, "/alfa", "en")).await;
+        let board = &r.messages[0];
+        assert!(board.text.starts_with("🏆"), "{}", board.text);
+        let data: Vec<String> = board
+            .buttons
+            .iter()
+            .flatten()
+            .map(|b| b.action.encode())
+            .collect();
+        assert!(data.contains(&"a:score:7d:0".to_owned()), "{data:?}");
+        assert!(data.contains(&"a:vol:24h:0".to_owned()), "{data:?}");
+    }
+    let r = chat
+        .handle(request(bob, 2, "/leaderboard 30d wr", "en"))
+        .await;
+    assert!(
+        r.messages[0].buttons[0][2].label.starts_with('•'),
+        "30d is marked"
+    );
+    assert!(
+        r.messages[0].buttons[1][3].label.starts_with('•'),
+        "wr is marked"
+    );
+    let r = chat.handle(request(bob, 2, "/alfa moon", "en")).await;
+    assert!(r.messages[0].text.contains("“moon”") && r.messages[0].text.contains("/alfa pnl 7d"));
+
+    // A timeframe button edits the board in place, in groups too.
+    for chat_id in [2, -100] {
+        let r = chat.handle(button(bob, chat_id, "a:pnl:7d:0")).await;
+        assert!(r.messages.is_empty() && r.toast.is_none());
+        let edit = r.edit.expect("the board is edited");
+        assert!(edit.text.contains("PnL · 7d"), "{}", edit.text);
+        assert!(edit.buttons[0][1].label.starts_with('•'));
+    }
+    // A page past the end shows the last page.
+    let r = chat.handle(button(bob, 2, "a:score:24h:999")).await;
+    assert!(r.edit.is_some());
+
+    // /score: bad address as /track says it; unknown wallets clearly.
+    let r = chat
+        .handle(request(bob, -100, "/score not-a-wallet", "en"))
+        .await;
+    assert!(
+        r.messages[0].text.contains("position 4"),
+        "{}",
+        r.messages[0].text
+    );
+    let nobody = WalletAddress::from_bytes([77; 32]);
+    let r = chat
+        .handle(request(bob, -100, &format!("/score {nobody}"), "en"))
+        .await;
+    assert!(
+        r.messages[0].text.starts_with("I have not seen"),
+        "{}",
+        r.messages[0].text
+    );
+    let missing = chat.handle(request(bob, 2, "/score", "en")).await;
+    assert!(missing.messages[0].text.contains("/score needs <wallet>"));
+
+    // A skilled wallet: its card when analytics knows it (any group or chat).
+    let skilled = m.skilled[0];
+    let r = chat
+        .handle(request(bob, -100, &format!("/score {skilled}"), "en"))
+        .await;
+    let text = &r.messages[0].text;
+    if core.card(&skilled).is_some() {
+        assert!(
+            text.contains(&skilled.to_string()) && text.contains("Bayesian"),
+            "{text}"
+        );
+        assert_eq!(
+            r.messages[0].buttons[0][0].action.encode(),
+            format!("f:{skilled}")
+        );
+    } else {
+        assert!(text.starts_with("I have not seen"), "{text}");
+    }
+
+    // Follow from a button: privately it follows and toasts; in a group it
+    // only explains (the toast is seen by the presser alone).
+    let data = format!("f:{skilled}");
+    let r = chat.handle(button(bob, -100, &data)).await;
+    assert!(r.toast.unwrap().contains("private chat"));
+    assert!(core.follows(bob).await.unwrap().is_empty());
+    let r = chat.handle(button(bob, 2, &data)).await;
+    assert!(r.toast.unwrap().starts_with("✅ Following"));
+    assert_eq!(core.follows(bob).await.unwrap(), vec![skilled]);
+    let r = chat.handle(button(bob, 2, &data)).await;
+    assert!(r.toast.unwrap().contains("already follow"));
 }
