@@ -111,3 +111,11 @@ pub fn pump_market(start_ms: i64, tokens: u64, crowd: u64) -> Market {
         crowd: crowd_w,
     }
 }
+
+/// When the last trade of [`pump_market`] happens, relative to `start_ms`.
+pub fn market_span_ms(tokens: u64, crowd: u64) -> i64 {
+    tokens.saturating_sub(1) as i64 * LAUNCH_GAP_MS
+        + 10_000
+        + crowd as i64 * CROWD_GAP_MS
+        + HOLD_AFTER_PUMP_MS
+}
