@@ -426,7 +426,8 @@ impl Core {
     }
 
     /// Runs one trade through the engine; stores fills and queues alerts,
-    /// fill notices and tier alerts.
+    /// fill notices and then tier alerts (a copy never waits on, or fails
+    /// with, the analytics news of the same trade).
     pub async fn ingest(&self, ev: &TradeEvent) -> anyhow::Result<()> {
         use std::sync::atomic::Ordering::Relaxed;
         self.counters.trades.fetch_add(1, Relaxed);
@@ -434,17 +435,29 @@ impl Core {
             outcomes,
             analytics,
         } = self.engine().on_trade(ev);
-        let mut queued = false;
-        if !analytics.is_empty() {
-            queued |= self.publish(&analytics).await? > 0;
-        }
-        if outcomes.is_empty() {
-            if queued {
-                self.outbox.notify_one();
-            }
+        if outcomes.is_empty() && analytics.is_empty() {
             return Ok(());
         }
+        let queued = self.copy_and_alert(outcomes).await;
+        let published = if analytics.is_empty() {
+            Ok(0)
+        } else {
+            self.publish(&analytics).await
+        };
+        if matches!(queued, Ok(n) if n > 0) || matches!(published, Ok(n) if n > 0) {
+            self.outbox.notify_one();
+        }
+        queued?;
+        published?;
+        Ok(())
+    }
+
+    /// Records each follower's fill and queues its alert; returns how many
+    /// messages were queued.
+    async fn copy_and_alert(&self, outcomes: Vec<Outcome>) -> anyhow::Result<usize> {
+        use std::sync::atomic::Ordering::Relaxed;
         let now = self.now_ms();
+        let mut queued = 0;
         for Outcome { alert, decision } in outcomes {
             self.counters.alerts.fetch_add(1, Relaxed);
             let user = alert.user;
@@ -477,9 +490,9 @@ impl Core {
                 skipped,
             };
             self.enqueue(user, &payload, now).await?;
+            queued += 1;
         }
-        self.outbox.notify_one();
-        Ok(())
+        Ok(queued)
     }
 
     async fn resync_position(&self, fill: &crate::domain::Fill) -> anyhow::Result<()> {
