@@ -423,6 +423,29 @@ async fn telegram_alfa_board_edits_in_place_follows_and_score_shows_the_card() {
         1,
         "buttons edit, they do not send new messages"
     );
+    // Pressing the current choice again changes nothing: Telegram refuses
+    // the identical edit ("message is not modified") and that is no error.
+    pace().await;
+    let answered = front.callback_answers().await.len();
+    front
+        .press(USER2, USER2, msg.message_id, "a:pnl:7d:0")
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while front.callback_answers().await.len() == answered {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the press was not answered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let same = front.messages(USER2).await.remove(0);
+    assert_eq!(same.edit_count, 2, "{same:?}");
+    assert!(
+        !app.log_text().contains("telegram handler failed"),
+        "{}",
+        app.log_text()
+    );
     if ranked_pnl_7d > 10 {
         // RANKED: the next page.
         pace().await;
