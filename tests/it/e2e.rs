@@ -255,6 +255,52 @@ fn has_button(m: &BotMessage, data: &str) -> bool {
     m.buttons().iter().any(|b| b == data)
 }
 
+/// RANKED: a board page in Telegram against the twin engine's board: the
+/// ranked count, one ➕ per row, only wallets the twin ranks, and every
+/// wallet the twin puts on that page — up to ties at the page's edges, which
+/// an implementation may order either way. Returns the wallets shown.
+fn assert_page(
+    twin: &Engine,
+    m: &BotMessage,
+    metric: Metric,
+    window: Window,
+    page: usize,
+) -> Vec<String> {
+    let total = twin.leaderboard_len(metric, window);
+    let all = twin.leaderboard(metric, window, 0, total);
+    let shown: Vec<String> = m
+        .buttons()
+        .into_iter()
+        .filter_map(|b| b.strip_prefix("f:").map(str::to_owned))
+        .collect();
+    assert!(m.text.contains(&format!("({total} ranked)")), "{}", m.text);
+    let (lo, hi) = (page * 10, (page * 10 + 10).min(total));
+    assert_eq!(shown.len(), hi - lo, "{}", m.text);
+    for w in &shown {
+        assert!(
+            all.iter().any(|r| r.wallet.to_string() == *w),
+            "{w} is not ranked"
+        );
+        assert!(
+            m.text
+                .contains(&w.parse::<WalletAddress>().unwrap().short())
+        );
+    }
+    let before = lo.checked_sub(1).map(|i| all[i].value);
+    let after = all.get(hi).map(|r| r.value);
+    for r in &all[lo..hi] {
+        if Some(r.value) != before && Some(r.value) != after {
+            assert!(
+                shown.contains(&r.wallet.to_string()),
+                "{} missing:\n{}",
+                r.wallet,
+                m.text
+            );
+        }
+    }
+    shown
+}
+
 /// `/alfa` and `/score` in Telegram: the board with its buttons, buttons
 /// that edit the same message in place, a row's ➕ that follows the wallet,
 /// and the wallet card. The app sees a synthetic market of many wallets
@@ -302,16 +348,8 @@ async fn telegram_alfa_board_edits_in_place_follows_and_score_shows_the_card() {
             other => panic!("not a trade frame: {other:?}"),
         }
     }
-    let board = |metric, window| {
-        (
-            twin.leaderboard(metric, window, 0, 10),
-            twin.leaderboard_len(metric, window),
-        )
-    };
-    let (score_24h, ranked_24h) = board(Metric::Score, Window::H24);
-    let (score_7d, _) = board(Metric::Score, Window::D7);
-    let (pnl_7d, ranked_pnl_7d) = board(Metric::Pnl, Window::D7);
-    let ranked = ranked_24h > 0;
+    let ranked = twin.leaderboard_len(Metric::Score, Window::H24) > 0;
+    let ranked_pnl_7d = twin.leaderboard_len(Metric::Pnl, Window::D7);
     if !ranked {
         eprintln!(
             "NOTE: wallet analytics ranks no wallet of the synthetic market (the analytics \
@@ -374,15 +412,7 @@ async fn telegram_alfa_board_edits_in_place_follows_and_score_shows_the_card() {
     }
     if ranked {
         // RANKED: the app ranks what the twin ranks, with a ➕ per row.
-        assert!(
-            msg.text.contains(&format!("({ranked_24h} ranked)")),
-            "{}",
-            msg.text
-        );
-        for row in &score_24h {
-            assert!(msg.text.contains(&row.wallet.short()), "{}", msg.text);
-            assert!(has_button(&msg, &format!("f:{}", row.wallet)));
-        }
+        assert_page(&twin, &msg, Metric::Score, Window::H24, 0);
     } else {
         assert!(msg.text.contains("No ranked wallets yet"), "{}", msg.text);
     }
@@ -399,9 +429,8 @@ async fn telegram_alfa_board_edits_in_place_follows_and_score_shows_the_card() {
         .await;
     assert!(edited.text.contains("Score · 7d"), "{}", edited.text);
     assert!(has_button(&edited, "a:pnl:7d:0"), "{:?}", edited.buttons());
-    if let Some(top) = score_7d.first() {
-        // RANKED
-        assert!(edited.text.contains(&top.wallet.short()), "{}", edited.text);
+    if ranked {
+        assert_page(&twin, &edited, Metric::Score, Window::D7, 0); // RANKED
     }
     // ...and so does a metric button.
     pace().await;
@@ -414,10 +443,11 @@ async fn telegram_alfa_board_edits_in_place_follows_and_score_shows_the_card() {
         })
         .await;
     assert!(edited.text.contains("PnL · 7d"), "{}", edited.text);
-    if let Some(top) = pnl_7d.first() {
-        // RANKED
-        assert!(edited.text.contains(&top.wallet.short()), "{}", edited.text);
-    }
+    let page1 = if ranked {
+        assert_page(&twin, &edited, Metric::Pnl, Window::D7, 0) // RANKED
+    } else {
+        Vec::new()
+    };
     assert_eq!(
         front.messages(USER2).await.len(),
         1,
@@ -463,12 +493,8 @@ async fn telegram_alfa_board_edits_in_place_follows_and_score_shows_the_card() {
             "{}",
             page2.text
         );
-        let row11 = twin.leaderboard(Metric::Pnl, Window::D7, 10, 1);
-        assert!(
-            page2.text.contains(&row11[0].wallet.short()),
-            "{}",
-            page2.text
-        );
+        let shown = assert_page(&twin, &page2, Metric::Pnl, Window::D7, 1);
+        assert!(shown.iter().all(|w| !page1.contains(w)), "pages overlap");
     }
 
     // RANKED: a row's ➕ follows its wallet, with a toast; /list shows it

@@ -12,7 +12,7 @@ use alfabot::domain::{
     ChatKind, ChatRef, Lamports, Platform, Side, Signature, TokenAmount, TradeEvent, UserRef,
     WalletAddress,
 };
-use alfabot::engine::analytics::{AnalyticsEvent, Metric, Tier, Window};
+use alfabot::engine::analytics::{AnalyticsEvent, LeaderRow, Metric, Tier, Window};
 use alfabot::engine::curve::{Curve, Fees};
 use alfabot::engine::{Engine, EngineConfig};
 use alfabot::notify::{ChatSender, Delivery};
@@ -360,11 +360,21 @@ async fn wallet_analytics_survive_a_restart() {
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
     let m = market();
     let wallets: Vec<WalletAddress> = m.skilled.iter().chain(&m.crowd).copied().collect();
+    // Whole boards (100 rows > 28 wallets), compared without the order of
+    // ties: values in rank order, and rows by wallet.
     let boards = |core: &Core| {
         let mut all = Vec::new();
         for metric in Metric::ALL {
             for window in Window::ALL {
-                all.push(core.leaderboard(metric, window, 0, 100));
+                let b = core.leaderboard(metric, window, 0, 100);
+                let values: Vec<f64> = b.rows.iter().map(|r| r.value).collect();
+                let mut rows: Vec<LeaderRow> = b
+                    .rows
+                    .into_iter()
+                    .map(|r| LeaderRow { rank: 0, ..r })
+                    .collect();
+                rows.sort_by_key(|r| r.wallet);
+                all.push((b.total, values, rows));
             }
         }
         all
@@ -406,7 +416,7 @@ async fn wallet_analytics_survive_a_restart() {
     assert_eq!(boards(&core), before, "leaderboards after the restart");
     eprintln!(
         "analytics restart: {saved} wallet states saved and restored, {} ranked (score, 24h)",
-        before[0].total
+        before[0].0
     );
 }
 
