@@ -1,6 +1,7 @@
 //! The composition root: the only place that knows concrete adapters. It
 //! builds the store, sessions, engine, feed and transports, spawns the
-//! workers, and stops them all on one shutdown signal.
+//! workers (engine, analytics flush, delivery, transports, HTTP), and stops
+//! them all on one shutdown signal, saving wallet analytics one last time.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::config::Settings;
 use crate::console::{CONSOLE_USER, Console};
 use crate::domain::ports::SystemClock;
 use crate::domain::{Platform, TradeEvent, WalletAddress};
+use crate::engine::analytics::AnalyticsConfig;
 use crate::engine::curve::Fees;
 use crate::engine::{Engine, EngineConfig};
 use crate::feed::{self, FeedHandle, FeedSpec};
@@ -75,6 +77,11 @@ impl App {
                 creator: crate::domain::Bps::default(),
             },
             default_copy: settings.copy_size,
+            analytics: AnalyticsConfig {
+                fee_bps: u32::from(settings.fee_bps.get()),
+                min_outcomes: settings.analytics_min_outcomes,
+                ..AnalyticsConfig::default()
+            },
             ..EngineConfig::default()
         });
         let core = Arc::new(Core::new(
@@ -84,8 +91,15 @@ impl App {
             Arc::new(FeedSubscriptions(feed.clone())),
             Arc::new(SystemClock),
         ));
-        let follows = core.restore().await.context("restore state")?;
-        tracing::info!(follows, "state restored");
+        // Before `run_until_stopped` starts the engine worker: the feed's
+        // first events wait in the channel until analytics is restored.
+        let restored = core.restore().await.context("restore state")?;
+        tracing::info!(
+            follows = restored.follows,
+            positions = restored.positions,
+            wallets = restored.wallets,
+            "state restored"
+        );
         Ok(Self {
             settings,
             core,
@@ -122,6 +136,24 @@ impl App {
                 while let Some(ev) = events.recv().await {
                     if let Err(e) = core.ingest(&ev).await {
                         tracing::error!(error = format!("{e:#}"), sig = %ev.signature, "ingest failed");
+                    }
+                }
+            });
+        }
+
+        // Analytics persistence: batches every few seconds, never per event.
+        {
+            let core = Arc::clone(&core);
+            let every = settings.analytics_flush;
+            let mut shutdown = shutdown.clone();
+            tasks.spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                tick.tick().await; // the first tick is immediate
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => flush_analytics(&core).await,
+                        _ = shutdown.changed() => break,
                     }
                 }
             });
@@ -176,7 +208,19 @@ impl App {
             while tasks.join_next().await.is_some() {}
         })
         .await;
+        // After the engine worker stopped: nothing changes behind this save.
+        flush_analytics(&core).await;
         Ok(())
+    }
+}
+
+/// Saves changed wallet analytics; a failure is logged and retried by the
+/// next flush (the core keeps the states).
+async fn flush_analytics(core: &Core) {
+    match core.flush_analytics().await {
+        Ok(0) => {}
+        Ok(saved) => tracing::debug!(saved, "wallet analytics saved"),
+        Err(e) => tracing::error!(error = format!("{e:#}"), "saving wallet analytics failed"),
     }
 }
 

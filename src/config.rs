@@ -6,12 +6,14 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use secrecy::SecretString;
 use url::Url;
 
 use crate::domain::{Bps, Lamports};
+use crate::engine::analytics::AnalyticsConfig;
 use crate::feed::pumpportal::PumpPortalSettings;
 use crate::feed::{FeedSettings, FeedSpec, Speed};
 
@@ -43,6 +45,14 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         "ALFABOT_DEMO_FOLLOWS",
         "wallets the console demo follows on the simulator",
+    ),
+    (
+        "ALFABOT_ANALYTICS_FLUSH_SECS",
+        "seconds between batched saves of wallet analytics",
+    ),
+    (
+        "ALFABOT_ANALYTICS_MIN_OUTCOMES",
+        "decided trades a wallet needs before it is ranked",
     ),
 ];
 
@@ -87,6 +97,10 @@ pub struct Settings {
     pub copy_size: Lamports,
     pub fee_bps: Bps,
     pub demo_follows: usize,
+    /// How often changed wallet analytics are saved (also at shutdown).
+    pub analytics_flush: Duration,
+    /// Decided trades (outcomes) before a wallet is ranked.
+    pub analytics_min_outcomes: u32,
 }
 
 impl Settings {
@@ -201,6 +215,16 @@ impl Settings {
             .unwrap_or("3")
             .parse()
             .context("ALFABOT_DEMO_FOLLOWS must be a whole number")?;
+        let analytics_flush = match get("ALFABOT_ANALYTICS_FLUSH_SECS").map(str::parse::<u64>) {
+            None => Duration::from_secs(10),
+            Some(Ok(secs)) if secs > 0 => Duration::from_secs(secs),
+            Some(_) => {
+                bail!("ALFABOT_ANALYTICS_FLUSH_SECS must be a whole number of seconds, at least 1")
+            }
+        };
+        let analytics_min_outcomes = get("ALFABOT_ANALYTICS_MIN_OUTCOMES")
+            .map_or(Ok(AnalyticsConfig::default().min_outcomes), str::parse)
+            .context("ALFABOT_ANALYTICS_MIN_OUTCOMES must be a whole number")?;
         if let Some(key) = get("ALFABOT_MASTER_KEY") {
             validate_master_keys(key)?;
         }
@@ -225,6 +249,8 @@ impl Settings {
             copy_size,
             fee_bps,
             demo_follows,
+            analytics_flush,
+            analytics_min_outcomes,
         })
     }
 
@@ -270,6 +296,22 @@ mod tests {
         assert!(s.console_enabled());
         assert_eq!(s.copy_size, Lamports(100_000_000));
         assert_eq!(s.fee_bps.get(), 125);
+        assert_eq!(s.analytics_flush, Duration::from_secs(10));
+        assert_eq!(
+            s.analytics_min_outcomes,
+            AnalyticsConfig::default().min_outcomes
+        );
+    }
+
+    #[test]
+    fn analytics_settings() {
+        let s = Settings::from_sources(
+            Some("alfabot_analytics_flush_secs = 3"),
+            &env(&[("ALFABOT_ANALYTICS_MIN_OUTCOMES", "1")]),
+        )
+        .unwrap();
+        assert_eq!(s.analytics_flush, Duration::from_secs(3));
+        assert_eq!(s.analytics_min_outcomes, 1);
     }
 
     #[test]
@@ -294,6 +336,9 @@ mod tests {
             ("ALFABOT_COPY_SOL", "-1"),
             ("ALFABOT_MASTER_KEY", "c2hvcnQ="),
             ("PUMPPORTAL_WS_URL", "http://x"),
+            ("ALFABOT_ANALYTICS_FLUSH_SECS", "0"),
+            ("ALFABOT_ANALYTICS_FLUSH_SECS", "soon"),
+            ("ALFABOT_ANALYTICS_MIN_OUTCOMES", "-2"),
         ] {
             let err = Settings::from_sources(None, &env(&[(k, v)])).unwrap_err();
             assert!(

@@ -9,14 +9,35 @@ pub enum Scope {
     Private,
 }
 
+/// What a command takes after its name. The keys name the argument in
+/// `locales/` (`arg.wallet`), for /help and error replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg {
+    None,
+    /// One word, which must be there.
+    Required(&'static str),
+    /// Any number of words, all optional.
+    Optional(&'static str),
+}
+
+impl Arg {
+    /// The locale key of the argument's name, if the command takes one.
+    #[must_use]
+    pub const fn key(self) -> Option<&'static str> {
+        match self {
+            Self::None => None,
+            Self::Required(k) | Self::Optional(k) => Some(k),
+        }
+    }
+}
+
 /// A command's definition: the single source for parsing, /help and the
 /// platforms' command menus.
 #[derive(Debug, Clone, Copy)]
 pub struct CommandSpec {
     pub name: &'static str,
     pub aliases: &'static [&'static str],
-    /// Locale key of the argument's name (`arg.wallet`), if it takes one.
-    pub arg: Option<&'static str>,
+    pub arg: Arg,
     /// Locale key of the one-line description.
     pub about: &'static str,
     pub scope: Scope,
@@ -26,44 +47,58 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "start",
         aliases: &[],
-        arg: None,
+        arg: Arg::None,
         about: "cmd.start",
         scope: Scope::Anywhere,
     },
     CommandSpec {
         name: "help",
         aliases: &[],
-        arg: None,
+        arg: Arg::None,
         about: "cmd.help",
         scope: Scope::Anywhere,
     },
     CommandSpec {
         name: "track",
         aliases: &["follow"],
-        arg: Some("arg.wallet"),
+        arg: Arg::Required("arg.wallet"),
         about: "cmd.track",
         scope: Scope::Private,
     },
     CommandSpec {
         name: "untrack",
         aliases: &["unfollow"],
-        arg: Some("arg.wallet"),
+        arg: Arg::Required("arg.wallet"),
         about: "cmd.untrack",
         scope: Scope::Private,
     },
     CommandSpec {
         name: "list",
         aliases: &[],
-        arg: None,
+        arg: Arg::None,
         about: "cmd.list",
         scope: Scope::Private,
     },
     CommandSpec {
         name: "status",
         aliases: &[],
-        arg: None,
+        arg: Arg::None,
         about: "cmd.status",
         scope: Scope::Private,
+    },
+    CommandSpec {
+        name: "alfa",
+        aliases: &["leaderboard"],
+        arg: Arg::Optional("arg.board"),
+        about: "cmd.alfa",
+        scope: Scope::Anywhere,
+    },
+    CommandSpec {
+        name: "score",
+        aliases: &[],
+        arg: Arg::Required("arg.wallet"),
+        about: "cmd.score",
+        scope: Scope::Anywhere,
     },
 ];
 
@@ -77,6 +112,9 @@ pub enum Command {
     Untrack(String),
     List,
     Status,
+    /// The leaderboard; the words after the command (metric, window), raw.
+    Alfa(Vec<String>),
+    Score(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,6 +135,8 @@ impl Command {
             Self::Untrack(_) => "untrack",
             Self::List => "list",
             Self::Status => "status",
+            Self::Alfa(_) => "alfa",
+            Self::Score(_) => "score",
         };
         COMMANDS
             .iter()
@@ -129,16 +169,19 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Option<Result<Command, C
     let Some(spec) = spec else {
         return Some(Err(CommandError::Unknown(name)));
     };
-    let arg = arg.split_whitespace().next().unwrap_or_default().to_owned();
-    if spec.arg.is_some() && arg.is_empty() {
+    let words: Vec<String> = arg.split_whitespace().map(str::to_owned).collect();
+    let first = words.first().cloned().unwrap_or_default();
+    if matches!(spec.arg, Arg::Required(_)) && first.is_empty() {
         return Some(Err(CommandError::MissingArgument { command: spec.name }));
     }
     Some(Ok(match spec.name {
         "start" => Command::Start,
         "help" => Command::Help,
-        "track" => Command::Track(arg),
-        "untrack" => Command::Untrack(arg),
+        "track" => Command::Track(first),
+        "untrack" => Command::Untrack(first),
         "list" => Command::List,
+        "alfa" => Command::Alfa(words),
+        "score" => Command::Score(first),
         _ => Command::Status,
     }))
 }
@@ -171,9 +214,26 @@ mod tests {
     }
 
     #[test]
+    fn alfa_takes_optional_words_and_score_needs_a_wallet() {
+        assert_eq!(parse("/alfa", None), Some(Ok(Command::Alfa(vec![]))));
+        assert_eq!(
+            parse("/leaderboard@alfabot  pnl   7d ", Some("alfabot")),
+            Some(Ok(Command::Alfa(vec!["pnl".into(), "7d".into()])))
+        );
+        assert_eq!(
+            parse("/score AbC", None),
+            Some(Ok(Command::Score("AbC".into())))
+        );
+        assert_eq!(
+            parse("/score", None),
+            Some(Err(CommandError::MissingArgument { command: "score" }))
+        );
+    }
+
+    #[test]
     fn every_command_round_trips_through_its_spec() {
         for spec in COMMANDS {
-            let text = if spec.arg.is_some() {
+            let text = if spec.arg.key().is_some() {
                 format!("/{} x", spec.name)
             } else {
                 format!("/{}", spec.name)

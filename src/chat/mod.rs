@@ -14,12 +14,13 @@ pub mod view;
 use std::sync::Arc;
 
 use action::Action;
-use command::{Command, CommandError, Scope};
+use command::{COMMANDS, Command, CommandError, Scope};
 use i18n::t;
 pub use view::{Button, ChatResponse, View};
 
 use crate::domain::ports::UserRecord;
-use crate::domain::{Address, AddressError, ChatKind, ChatRef, Locale, UserRef};
+use crate::domain::{Address, AddressError, ChatKind, ChatRef, Locale, UserRef, WalletAddress};
+use crate::engine::analytics::{Metric, Window};
 use crate::service::Core;
 
 /// What the user did.
@@ -84,12 +85,17 @@ impl ChatService {
                         t(l, "error.unknown_command", &[("command", &name)]),
                     ))),
                     Some(Err(CommandError::MissingArgument { command })) => {
+                        let arg = COMMANDS
+                            .iter()
+                            .find(|c| c.name == command)
+                            .and_then(|c| c.arg.key())
+                            .unwrap_or("arg.wallet");
                         Ok(ChatResponse::reply(View::text(t(
                             l,
                             "error.missing_argument",
                             &[
                                 ("command", command),
-                                ("arg", &t(l, "arg.wallet", &[])),
+                                ("arg", &t(l, arg, &[])),
                                 ("example", EXAMPLE_WALLET),
                             ],
                         ))))
@@ -149,8 +155,64 @@ impl ChatService {
                 let s = self.core.status(user.user).await?;
                 render::status(l, &s.positions, s.realized_pnl)
             }
+            Command::Alfa(words) => match board_options(&words) {
+                Ok((metric, window)) => self.board(l, metric, window, 0),
+                Err(bad) => render::board_bad_option(l, bad),
+            },
+            Command::Score(arg) => match Address::parse(&arg) {
+                Err(e) => address_error(l, &arg, &e),
+                Ok(wallet) => self.card(l, &wallet),
+            },
         };
         Ok(ChatResponse::reply(view))
+    }
+
+    /// A leaderboard page (public data: fine in groups).
+    fn board(&self, l: Locale, metric: Metric, window: Window, page: usize) -> View {
+        let board = self
+            .core
+            .leaderboard(metric, window, page, render::BOARD_PAGE_SIZE);
+        render::leaderboard(
+            l,
+            &board,
+            &self.core.analytics_config(),
+            &self.core.recent_discoveries(),
+        )
+    }
+
+    /// A wallet's card (public data: fine in groups).
+    fn card(&self, l: Locale, wallet: &WalletAddress) -> View {
+        match self.core.card(wallet) {
+            Some(card) => render::card(l, &card, &self.core.analytics_config(), self.core.now_ms()),
+            None => render::unknown_wallet(l, wallet),
+        }
+    }
+
+    /// Follows from a button: the answer is a toast (private chats only).
+    async fn follow_button(
+        &self,
+        req: &ChatRequest,
+        user: &UserRecord,
+        wallet: WalletAddress,
+    ) -> anyhow::Result<ChatResponse> {
+        let l = user.locale;
+        let short = wallet.short();
+        let toast = if req.kind == ChatKind::Private {
+            let key = if self.core.follow(user, wallet).await? {
+                "toast.followed"
+            } else {
+                "toast.already_following"
+            };
+            t(l, key, &[("wallet", &short)])
+        } else {
+            // Following changes personal data and sends private alerts; the
+            // toast is seen by the presser only.
+            t(l, "toast.follow_private", &[("wallet", &short)])
+        };
+        Ok(ChatResponse {
+            toast: Some(toast),
+            ..ChatResponse::default()
+        })
     }
 
     async fn untrack(&self, user: &UserRecord, wallet: Address) -> anyhow::Result<View> {
@@ -180,13 +242,30 @@ impl ChatService {
                 ..ChatResponse::default()
             });
         };
-        // Every button today acts on personal data.
+        // Leaderboard buttons show public data and work anywhere; they edit
+        // the message they belong to.
+        match action {
+            Action::Board {
+                metric,
+                window,
+                page,
+            } => {
+                let page = usize::try_from(page).unwrap_or(usize::MAX);
+                return Ok(ChatResponse {
+                    edit: Some(self.board(l, metric, window, page)),
+                    ..ChatResponse::default()
+                });
+            }
+            Action::Follow(wallet) => return self.follow_button(req, user, wallet).await,
+            _ => {}
+        }
+        // The other buttons act on personal data.
         if req.kind != ChatKind::Private {
             let name = match action {
                 Action::Help => "help",
                 Action::List => "list",
-                Action::Status => "status",
                 Action::Untrack(_) => "untrack",
+                _ => "status",
             };
             return Ok(ChatResponse {
                 toast: Some(t(l, "error.private_only", &[("command", name)])),
@@ -223,8 +302,26 @@ impl ChatService {
                     toast: done,
                 }
             }
+            // Answered above.
+            Action::Board { .. } | Action::Follow(_) => ChatResponse::default(),
         })
     }
+}
+
+/// `/alfa` options: a metric and/or a timeframe, in any order (defaults:
+/// score, 24h). Returns the first word that is neither.
+fn board_options(words: &[String]) -> Result<(Metric, Window), &str> {
+    let (mut metric, mut window) = (Metric::Score, Window::H24);
+    for w in words {
+        if let Some(m) = Metric::parse(w) {
+            metric = m;
+        } else if let Some(win) = Window::parse(w) {
+            window = win;
+        } else {
+            return Err(w);
+        }
+    }
+    Ok((metric, window))
 }
 
 const EXAMPLE_WALLET: &str = "8jGai9a8U4RSzDnweCgeVZJBLxMTrNsrhHbGrCF8F3Ks";

@@ -4,6 +4,11 @@
 //! Every port method documents its contract. Errors are `anyhow::Error` with
 //! context added by the adapter at each I/O step; domain-level refusals are
 //! values, not errors.
+//!
+//! Two engine types appear here: [`Tier`] (a tier alert is part of the
+//! outbox contract) and [`WalletState`] (analytics state the store keeps
+//! opaque). Both are plain serde data from the pure engine, so the ports
+//! stay free of adapters.
 
 use std::time::Duration;
 
@@ -11,6 +16,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{ChatRef, Fill, Lamports, Locale, Position, UserRef, WalletAddress};
+use crate::engine::analytics::{Tier, WalletState};
 
 /// Time, injected so the engine and tests are deterministic.
 pub trait Clock: Send + Sync {
@@ -47,6 +53,10 @@ pub struct UserRecord {
 /// recipient's locale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "built once per queued message and serialized at once; boxing buys nothing"
+)]
 pub enum OutboxPayload {
     /// A followed wallet traded; with the paper copy made for it, or the
     /// reason none was made.
@@ -55,6 +65,16 @@ pub enum OutboxPayload {
         fill: Option<Fill>,
         /// Why no copy was made, when none was.
         skipped: Option<super::SkipReason>,
+    },
+    /// A followed wallet was promoted or demoted (`None` = unranked).
+    TierChanged {
+        wallet: WalletAddress,
+        from: Option<Tier>,
+        to: Option<Tier>,
+        /// Win rates before and after, in basis points (0–10 000).
+        win_rate_before_bps: u32,
+        win_rate_after_bps: u32,
+        at_ms: i64,
     },
 }
 
@@ -69,7 +89,8 @@ pub struct OutboxMessage {
     pub attempts: i32,
 }
 
-/// Durable state: users, follows, paper positions and fills, outbox.
+/// Durable state: users, follows, paper positions and fills, outbox, and
+/// the wallet analytics snapshot.
 ///
 /// Contract: every method is atomic; writes about a user (follows, fills)
 /// require that user to be stored first (`upsert_user`), else they fail; `record_fill` writes the fill and the
@@ -118,6 +139,16 @@ pub trait Store: Send + Sync {
     /// Records a failed attempt; after `give_up_after` attempts the message
     /// is parked (never returned by `pending` again) with the error text.
     async fn mark_failed(&self, id: i64, error: &str, give_up_after: i32) -> anyhow::Result<()>;
+
+    /// Saves analytics wallet states in one transaction: each wallet's row is
+    /// inserted or replaced (`last_ms` and `data`). When a wallet appears
+    /// more than once in `states`, the last one wins. Empty `states` is a
+    /// no-op. Either every state is saved or none is (the caller keeps them
+    /// to retry). Meant for batches (thousands per call), not per event.
+    async fn save_wallet_states(&self, states: &[WalletState]) -> anyhow::Result<()>;
+    /// Every saved wallet state, ordered by wallet (its bytes), for
+    /// restoring analytics at start. A row that no longer decodes is an error naming it.
+    async fn load_wallet_states(&self) -> anyhow::Result<Vec<WalletState>>;
 }
 
 /// Short-lived conversational state shared by every instance.

@@ -2,9 +2,11 @@
 //! for them). It takes events and a clock reading and returns decisions as
 //! values; the application persists and delivers them.
 //!
-//! This first cut covers follow matching, curve tracking and the paper copy
-//! of followed wallets' trades. Analytics, scoring, signals and risk plug in
-//! here later without changing the shape: `on_trade` in, `Outcome`s out.
+//! It covers wallet analytics (every trade of every wallet feeds
+//! [`analytics::Analytics`]: stats, scores, tiers, leaderboards), follow
+//! matching, curve tracking and the paper copy of followed wallets' trades.
+//! Signals and risk plug in here later without changing the shape:
+//! `on_trade` in, a [`TradeOutput`] of values out.
 
 pub mod analytics;
 pub mod curve;
@@ -17,6 +19,9 @@ use crate::domain::{
     Alert, Fill, Lamports, Mint, Position, Side, Signature, SkipReason, TokenAmount, TradeEvent,
     UserRef, WalletAddress,
 };
+use analytics::{
+    Analytics, AnalyticsConfig, AnalyticsEvent, LeaderRow, Metric, WalletCard, WalletState, Window,
+};
 use curve::{Curve, Fees};
 pub use follows::{FollowChange, FollowIndex};
 use recent::RecentSet;
@@ -25,6 +30,8 @@ use recent::RecentSet;
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     pub fees: Fees,
+    /// Wallet analytics: outcomes, scores, tiers, leaderboards.
+    pub analytics: AnalyticsConfig,
     /// Paper copy size for users that have not chosen one.
     pub default_copy: Lamports,
     /// How many trade signatures are remembered for dedup.
@@ -37,6 +44,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             fees: Fees::default(),
+            analytics: AnalyticsConfig::default(),
             default_copy: Lamports(100_000_000),
             dedup_capacity: 200_000,
             curve_idle_ms: 6 * 60 * 60 * 1000,
@@ -67,6 +75,22 @@ pub struct Outcome {
     pub decision: Decision,
 }
 
+/// Everything one trade produced: per-follower alerts and copy decisions,
+/// and what wallet analytics has to tell (tier changes, discoveries).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TradeOutput {
+    pub outcomes: Vec<Outcome>,
+    pub analytics: Vec<AnalyticsEvent>,
+}
+
+impl TradeOutput {
+    /// Nothing to store or deliver.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty() && self.analytics.is_empty()
+    }
+}
+
 /// An open position valued at the last known price.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PositionView {
@@ -87,6 +111,7 @@ struct CurveState {
 #[derive(Debug)]
 pub struct Engine {
     cfg: EngineConfig,
+    analytics: Analytics,
     follows: FollowIndex,
     copy_size: HashMap<UserRef, Lamports>,
     curves: HashMap<Mint, CurveState>,
@@ -104,8 +129,10 @@ impl Engine {
     #[must_use]
     pub fn new(cfg: EngineConfig) -> Self {
         let seen = RecentSet::new(cfg.dedup_capacity);
+        let analytics = Analytics::new(cfg.analytics.clone());
         Self {
             cfg,
+            analytics,
             follows: FollowIndex::default(),
             copy_size: HashMap::new(),
             curves: HashMap::new(),
@@ -124,6 +151,52 @@ impl Engine {
     #[must_use]
     pub const fn follows(&self) -> &FollowIndex {
         &self.follows
+    }
+
+    /// The users following a wallet (no particular order).
+    #[must_use]
+    pub fn followers(&self, wallet: &WalletAddress) -> &[UserRef] {
+        self.follows.followers(wallet)
+    }
+
+    /// Wallet analytics, for reports and read-only queries.
+    #[must_use]
+    pub const fn analytics(&self) -> &Analytics {
+        &self.analytics
+    }
+
+    /// A wallet's card (`/score`), if the wallet was seen trading.
+    #[must_use]
+    pub fn card(&self, wallet: &WalletAddress) -> Option<WalletCard> {
+        self.analytics.card(wallet)
+    }
+
+    /// A page of a leaderboard (ranked wallets only), `offset` rows in.
+    #[must_use]
+    pub fn leaderboard(
+        &self,
+        metric: Metric,
+        window: Window,
+        offset: usize,
+        limit: usize,
+    ) -> Vec<LeaderRow> {
+        self.analytics.leaderboard(metric, window, offset, limit)
+    }
+
+    /// How many wallets a leaderboard ranks (for paging).
+    #[must_use]
+    pub fn leaderboard_len(&self, metric: Metric, window: Window) -> usize {
+        self.analytics.leaderboard_len(metric, window)
+    }
+
+    /// Wallet states changed since the last call, for batched persistence.
+    pub fn take_analytics_dirty(&mut self) -> Vec<WalletState> {
+        self.analytics.take_dirty()
+    }
+
+    /// Restores saved wallet states (at start, before any trade).
+    pub fn restore_analytics(&mut self, states: Vec<WalletState>) {
+        self.analytics.restore(states);
     }
 
     pub fn follow(&mut self, user: UserRef, wallet: WalletAddress) -> FollowChange {
@@ -183,12 +256,15 @@ impl Engine {
         out
     }
 
-    /// Processes one trade: updates curves; for each follower of the trader,
-    /// an alert and a copy decision. A signature seen before produces nothing.
-    pub fn on_trade(&mut self, ev: &TradeEvent) -> Vec<Outcome> {
+    /// Processes one trade: feeds wallet analytics (every trade, followed or
+    /// not, before follow matching), updates curves, and for each follower
+    /// of the trader makes an alert and a copy decision. A signature seen
+    /// before produces nothing and is not counted twice.
+    pub fn on_trade(&mut self, ev: &TradeEvent) -> TradeOutput {
         if !self.seen.insert((ev.signature.clone(), ev.side)) {
-            return Vec::new();
+            return TradeOutput::default();
         }
+        let analytics = self.analytics.on_trade(ev);
         if ev.on_curve {
             self.curves.insert(
                 ev.mint,
@@ -202,7 +278,10 @@ impl Engine {
 
         let followers = self.follows.followers(&ev.trader);
         if followers.is_empty() {
-            return Vec::new();
+            return TradeOutput {
+                outcomes: Vec::new(),
+                analytics,
+            };
         }
         let followers = followers.to_vec();
         let leader_before = self.observe_leader(ev);
@@ -227,7 +306,10 @@ impl Engine {
                 decision,
             });
         }
-        out
+        TradeOutput {
+            outcomes: out,
+            analytics,
+        }
     }
 
     /// Updates the observed balance of a followed leader; returns the

@@ -1,5 +1,6 @@
 //! Durable state behind the [`Store`] port: users, follows, paper positions
-//! and fills, and the delivery outbox, kept in SQLite or Postgres with sqlx.
+//! and fills, the delivery outbox and the wallet analytics snapshot, kept in
+//! SQLite or Postgres with sqlx.
 //!
 //! This is the only module with SQL. Both backends run the same statements
 //! (`$N` placeholders, `ON CONFLICT`, `RETURNING` mean the same in both);
@@ -29,8 +30,9 @@ use sqlx::sqlite::{
 
 use crate::domain::ports::{OutboxMessage, OutboxPayload, Store, UserRecord};
 use crate::domain::{ChatRef, Fill, Mint, Position, UserRef, WalletAddress};
+use crate::engine::analytics::WalletState;
 
-use rows::{FillRow, FollowRow, OutboxRow, PositionRow, UserRow, column};
+use rows::{FillRow, FollowRow, OutboxRow, PositionRow, UserRow, WalletStateRow, column};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -42,6 +44,9 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 /// Longest delivery error kept on an outbox row (chat APIs can be verbose).
 const MAX_ERROR_CHARS: usize = 1000;
+/// Rows per multi-row upsert of wallet states: 3 binds each, far below
+/// SQLite's 32 766 and Postgres' 65 535 bound parameters per statement.
+const WALLET_STATES_PER_STATEMENT: usize = 1000;
 
 /// The database behind a [`SqlStore`], chosen by the URL scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -646,6 +651,72 @@ impl Store for SqlStore {
         );
         Ok(())
     }
+
+    async fn save_wallet_states(&self, states: &[WalletState]) -> anyhow::Result<()> {
+        let rows = wallet_state_rows(states)?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        with_pool!(self, pool => async {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            for chunk in rows.chunks(WALLET_STATES_PER_STATEMENT) {
+                let mut upsert =
+                    sqlx::QueryBuilder::new("INSERT INTO wallet_stats (wallet, last_ms, data) ");
+                upsert.push_values(chunk, |mut row, (wallet, last_ms, data)| {
+                    row.push_bind(wallet.as_str())
+                        .push_bind(*last_ms)
+                        .push_bind(data.as_str());
+                });
+                upsert.push(
+                    " ON CONFLICT (wallet) DO UPDATE SET
+                         last_ms = excluded.last_ms,
+                         data = excluded.data",
+                );
+                upsert
+                    .build()
+                    .execute(&mut *tx)
+                    .await
+                    .context("upserting a batch of wallet states")?;
+            }
+            tx.commit().await.context("committing")?;
+            anyhow::Ok(())
+        }
+        .await)
+        .with_context(|| format!("saving {} wallet analytics states", rows.len()))
+    }
+
+    async fn load_wallet_states(&self) -> anyhow::Result<Vec<WalletState>> {
+        let rows: Vec<WalletStateRow> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT wallet, last_ms, data FROM wallet_stats")
+                .fetch_all(pool)
+                .await
+        })
+        .context("reading the wallet analytics states")?;
+        let mut states = rows
+            .into_iter()
+            .map(WalletStateRow::into_domain)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        // Sorted here, not in SQL: text collations differ between servers.
+        states.sort_unstable_by_key(|s| s.wallet);
+        Ok(states)
+    }
+}
+
+/// Wallet states as rows to upsert: one per wallet (the last state given
+/// for it wins, as one statement may not touch a row twice), in input order.
+fn wallet_state_rows(states: &[WalletState]) -> anyhow::Result<Vec<(String, i64, String)>> {
+    let mut seen = std::collections::HashSet::with_capacity(states.len());
+    let mut rows = Vec::with_capacity(states.len());
+    for state in states.iter().rev() {
+        if !seen.insert(state.wallet) {
+            continue;
+        }
+        let data = serde_json::to_string(&state.data)
+            .with_context(|| format!("serializing the analytics state of {}", state.wallet))?;
+        rows.push((state.wallet.to_string(), state.last_ms, data));
+    }
+    rows.reverse();
+    Ok(rows)
 }
 
 /// Which position a fill moves.

@@ -9,6 +9,7 @@ use crate::domain::{
     Address, ChatRef, Fill, Lamports, Locale, Platform, Position, Side, Signature, TokenAmount,
     UserRef,
 };
+use crate::engine::analytics::WalletState;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct UserRow {
@@ -147,6 +148,26 @@ impl OutboxRow {
             })
         })()
         .with_context(|| format!("decoding outbox message #{}", self.id))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct WalletStateRow {
+    wallet: String,
+    last_ms: i64,
+    data: String,
+}
+
+impl WalletStateRow {
+    pub(super) fn into_domain(self) -> anyhow::Result<WalletState> {
+        (|| -> anyhow::Result<WalletState> {
+            Ok(WalletState {
+                wallet: address(&self.wallet, "wallet")?,
+                last_ms: self.last_ms,
+                data: serde_json::from_str(&self.data).context("data is not JSON")?,
+            })
+        })()
+        .with_context(|| format!("decoding the stored analytics state of {}", self.wallet))
     }
 }
 

@@ -15,6 +15,7 @@ use teloxide::prelude::*;
 use teloxide::types::{
     BotCommand, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Message, User,
 };
+use teloxide::{ApiError, RequestError};
 use tokio::sync::watch;
 
 use crate::chat::command::COMMANDS;
@@ -166,7 +167,14 @@ async fn deliver(
             Some(kb) => edit.reply_markup(kb),
             None => edit.reply_markup(InlineKeyboardMarkup::default()),
         };
-        edit.await?;
+        match edit.await {
+            // Pressing the button of the view already shown (a refresh with
+            // nothing new) changes nothing; Telegram says so as an error.
+            Err(RequestError::Api(ApiError::MessageNotModified)) => {}
+            other => {
+                other?;
+            }
+        }
     }
     for view in &resp.messages {
         send_view(bot, chat, view).await?;

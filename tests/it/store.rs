@@ -14,6 +14,7 @@ use alfabot::domain::{
     Address, Alert, ChatRef, Fill, Lamports, Locale, Platform, Position, Side, Signature,
     SkipReason, TokenAmount, UserRef, WalletAddress,
 };
+use alfabot::engine::analytics::{Tier, WalletState};
 use alfabot::store::{self, Backend, SqlStore};
 use sqlx::{AssertSqlSafe, Connection};
 
@@ -201,6 +202,9 @@ conformance! {
         fills_newest_first_with_limit,
         outbox_pending_oldest_first_until_sent,
         outbox_failures_count_then_park,
+        outbox_carries_tier_alerts,
+        wallet_states_upsert_and_load_by_wallet,
+        wallet_states_save_in_large_batches,
     ],
     url: [migrations_are_rerunnable, outbox_parks_undecodable_messages],
 }
@@ -788,6 +792,133 @@ async fn outbox_parks_undecodable_messages(url: String) {
     assert_eq!(reason, "Forbidden: bot was blocked by the user");
     raw.close().await.unwrap();
     store.close().await;
+}
+
+async fn outbox_carries_tier_alerts(store: &dyn Store) {
+    let chat = ChatRef::new(Platform::Telegram, ALICE.id);
+    let payloads = [
+        OutboxPayload::TierChanged {
+            wallet: wallet(5),
+            from: Some(Tier::A),
+            to: Some(Tier::S),
+            win_rate_before_bps: 5_500,
+            win_rate_after_bps: 7_125,
+            at_ms: 10,
+        },
+        OutboxPayload::TierChanged {
+            wallet: wallet(6),
+            from: Some(Tier::C),
+            to: None,
+            win_rate_before_bps: 0,
+            win_rate_after_bps: 10_000,
+            at_ms: 11,
+        },
+    ];
+    for (i, p) in payloads.iter().enumerate() {
+        store.enqueue(chat, ALICE, p, 20 + i as i64).await.unwrap();
+    }
+    let got: Vec<OutboxPayload> = store
+        .pending(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.payload)
+        .collect();
+    assert_eq!(got, payloads);
+}
+
+// --------------------------------------------------------- wallet stats --
+
+fn state(wallet: WalletAddress, last_ms: i64, data: serde_json::Value) -> WalletState {
+    WalletState {
+        wallet,
+        last_ms,
+        data,
+    }
+}
+
+/// Sorted as `load_wallet_states` returns them: by wallet.
+fn by_wallet(mut states: Vec<WalletState>) -> Vec<WalletState> {
+    states.sort_by_key(|s| s.wallet);
+    states
+}
+
+async fn wallet_states_upsert_and_load_by_wallet(store: &dyn Store) {
+    assert!(store.load_wallet_states().await.unwrap().is_empty());
+    store.save_wallet_states(&[]).await.unwrap();
+    assert!(store.load_wallet_states().await.unwrap().is_empty());
+
+    // Opaque JSON comes back exactly: nesting, floats, big integers, text.
+    let rich = serde_json::json!({
+        "v": 1,
+        "lots": [{"mint": "So11111111111111111111111111111111111111112", "raw": 18_446_744_073_709_551_615_u64}],
+        "wr": 0.615_384_615_384_615_4,
+        "pnl": -1_234_567_890_i64,
+        "note": "ñ → ⭐",
+        "none": null
+    });
+    let first = vec![
+        state(wallet(3), 3_000, rich.clone()),
+        state(wallet(1), 1_000, serde_json::json!({"v": 1, "n": 1})),
+        state(wallet(2), 2_000, serde_json::json!([])),
+    ];
+    store.save_wallet_states(&first).await.unwrap();
+    assert_eq!(
+        store.load_wallet_states().await.unwrap(),
+        by_wallet(first.clone())
+    );
+
+    // A later batch replaces rows by wallet; within a batch the last state
+    // of a wallet wins; rows not in the batch stay.
+    let newest = state(wallet(1), 9_000, serde_json::json!({"v": 2, "n": 3}));
+    store
+        .save_wallet_states(&[
+            state(wallet(1), 5_000, serde_json::json!({"v": 2, "n": 2})),
+            state(wallet(4), 4_000, serde_json::json!({"v": 2})),
+            newest.clone(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.load_wallet_states().await.unwrap(),
+        by_wallet(vec![
+            newest,
+            first[2].clone(),
+            first[0].clone(),
+            state(wallet(4), 4_000, serde_json::json!({"v": 2})),
+        ])
+    );
+}
+
+async fn wallet_states_save_in_large_batches(store: &dyn Store) {
+    let wallet_n = |i: u32| {
+        let mut b = [7u8; 32];
+        b[..4].copy_from_slice(&i.to_le_bytes());
+        Address::from_bytes(b)
+    };
+    // More rows than one statement carries, so several run in one transaction.
+    let states: Vec<WalletState> = (0..2_500)
+        .map(|i| state(wallet_n(i), i64::from(i), serde_json::json!({ "i": i })))
+        .collect();
+    store.save_wallet_states(&states).await.unwrap();
+    let loaded = store.load_wallet_states().await.unwrap();
+    assert_eq!(loaded, by_wallet(states.clone()));
+
+    let updated: Vec<WalletState> = states
+        .iter()
+        .map(|s| {
+            state(
+                s.wallet,
+                s.last_ms + 1,
+                serde_json::json!({ "again": s.last_ms }),
+            )
+        })
+        .collect();
+    store.save_wallet_states(&updated).await.unwrap();
+    assert_eq!(
+        store.load_wallet_states().await.unwrap(),
+        by_wallet(updated)
+    );
 }
 
 // -------------------------------------------------------------- migrations --

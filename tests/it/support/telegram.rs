@@ -18,7 +18,11 @@ fn front_dir() -> PathBuf {
 }
 
 /// Installs the front's npm packages from the committed lockfile once.
+/// Serialized: the end-to-end tests run in parallel and two `npm ci` in one
+/// directory break each other.
 async fn ensure_npm_packages() {
+    static INSTALL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = INSTALL.lock().await;
     let dir = front_dir();
     if dir.join("node_modules/telegram-test-api").exists() {
         return;
