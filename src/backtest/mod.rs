@@ -86,6 +86,10 @@ pub struct LabelRow {
     /// its top 10 and top 50.
     pub ranked: usize,
     pub flagged: usize,
+    /// Of which flagged quick flip, sold into followers, sybil.
+    pub quick_flip: usize,
+    pub sold_into: usize,
+    pub sybil: usize,
     pub top10: usize,
     pub top50: usize,
 }
@@ -246,6 +250,10 @@ fn score(
                 }
                 row.ranked += usize::from(ranked.contains(&w));
                 row.flagged += usize::from(flagged(&w));
+                let has = |f: Flag| flags.get(&w).is_some_and(|fs| fs.contains(&f));
+                row.quick_flip += usize::from(has(Flag::QuickFlip));
+                row.sold_into += usize::from(has(Flag::SoldIntoFollowers));
+                row.sybil += usize::from(has(Flag::Sybil));
                 row.top10 += usize::from(top10.contains(&w));
                 row.top50 += usize::from(top50.contains(&w));
             }
@@ -431,7 +439,7 @@ impl fmt::Display for SimReport {
         writeln!(f)?;
         writeln!(
             f,
-            "label     wallets traded   buys  win%(rule)  realized SOL  med.hold s  ranked flagged top10 top50"
+            "label     wallets traded   buys  win%(rule)  realized SOL  med.hold s  ranked flagged (quick/into/sybil) top10 top50"
         )?;
         for r in &self.labels {
             let decided = r.wins + r.losses;
@@ -447,7 +455,7 @@ impl fmt::Display for SimReport {
                 .map_or_else(|| "-".to_owned(), |h| format!("{:.1}", h as f64 / 1e3));
             writeln!(
                 f,
-                "{:<9} {:>7} {:>6} {:>6}  {:>9.1}  {:>12}  {:>10}  {:>6} {:>7} {:>5} {:>5}",
+                "{:<9} {:>7} {:>6} {:>6}  {:>9.1}  {:>12}  {:>10}  {:>6} {:>7} {:>16} {:>5} {:>5}",
                 r.label.map_or("?", WalletLabel::name),
                 r.wallets,
                 r.traded,
@@ -457,6 +465,7 @@ impl fmt::Display for SimReport {
                 hold,
                 r.ranked,
                 r.flagged,
+                format!("({}/{}/{})", r.quick_flip, r.sold_into, r.sybil),
                 r.top10,
                 r.top50
             )?;
