@@ -51,8 +51,8 @@ pub struct SimReport {
     /// Wall time spent inside [`Analytics::on_trade`] only.
     pub engine_time: Duration,
     pub tracked_wallets: usize,
-    /// Wallets on the Score/24 h leaderboard.
-    pub ranked: usize,
+    /// Rows of the Score/24 h leaderboard (the engine keeps its top N).
+    pub board_rows: usize,
     pub precision_at_10: f64,
     pub precision_at_50: f64,
     /// Farmers with any flag.
@@ -270,7 +270,7 @@ fn score(
         events,
         engine_time,
         tracked_wallets: analytics.tracked_wallets(),
-        ranked: analytics.leaderboard_len(metric, window),
+        board_rows: analytics.leaderboard_len(metric, window),
         precision_at_10: precision_at(&ranking, &skilled, 10),
         precision_at_50: precision_at(&ranking, &skilled, 50),
         farmers_flagged: Share::count(of_kind(WalletLabel::Farmer), |w| flagged(w)),
@@ -298,8 +298,8 @@ pub struct ReplayReport {
     /// Wall time inside [`Analytics::on_trade`] only.
     pub engine_time: Duration,
     pub tracked_wallets: usize,
-    /// Wallets on the Score/24 h leaderboard.
-    pub ranked: usize,
+    /// Rows of the Score/24 h leaderboard (the engine keeps its top N).
+    pub board_rows: usize,
     /// Its top 10.
     pub top: Vec<LeaderRow>,
 }
@@ -340,7 +340,7 @@ pub fn replay_report_with(
         read_time,
         engine_time,
         tracked_wallets: analytics.tracked_wallets(),
-        ranked: analytics.leaderboard_len(metric, window),
+        board_rows: analytics.leaderboard_len(metric, window),
         top: analytics.leaderboard(metric, window, 0, 10),
     })
 }
@@ -400,10 +400,11 @@ impl fmt::Display for SimReport {
             self.engine_time.as_secs_f64(),
             self.events_per_sec()
         )?;
+        let ranked: usize = self.labels.iter().map(|r| r.ranked).sum();
         writeln!(
             f,
-            "wallets tracked   {}; ranked on score/24h: {}",
-            self.tracked_wallets, self.ranked
+            "wallets tracked   {}; ranked {ranked}; score/24h board rows {}",
+            self.tracked_wallets, self.board_rows
         )?;
         writeln!(f)?;
         writeln!(
@@ -495,8 +496,8 @@ impl fmt::Display for ReplayReport {
         )?;
         writeln!(
             f,
-            "wallets tracked   {}; ranked on score/24h: {}",
-            self.tracked_wallets, self.ranked
+            "wallets tracked   {}; score/24h board rows {}",
+            self.tracked_wallets, self.board_rows
         )?;
         writeln!(f)?;
         writeln!(f, "top 10 by score (24h):")?;
