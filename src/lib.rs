@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod backtest;
 pub mod chat;
 pub mod config;
 pub mod console;

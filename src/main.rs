@@ -26,11 +26,42 @@ enum Cmd {
     Run,
     /// Apply database migrations and exit.
     Migrate,
+    /// Run the simulator through the analytics engine and score the
+    /// leaderboard and flags against the simulator's wallet labels.
+    Sim {
+        #[arg(long, default_value_t = alfabot::feed::DEFAULT_SIM_SEED)]
+        seed: u64,
+        /// Simulated (event-time) minutes.
+        #[arg(long, default_value_t = 30)]
+        minutes: u32,
+        /// Print the report and exit (no chat, no database).
+        #[arg(long, required = true)]
+        report: bool,
+    },
+    /// Run a replay file through the analytics engine at full speed.
+    Replay {
+        path: std::path::PathBuf,
+        /// Print the report and exit (no chat, no database).
+        #[arg(long, required = true)]
+        report: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     alfabot::telemetry::init();
     let cli = Cli::parse();
+    match cli.command {
+        Some(Cmd::Sim { seed, minutes, .. }) => {
+            let cfg = alfabot::engine::analytics::AnalyticsConfig::default();
+            print!("{}", alfabot::backtest::sim_report(seed, minutes, cfg));
+            return Ok(());
+        }
+        Some(Cmd::Replay { path, .. }) => {
+            print!("{}", alfabot::backtest::replay_report(&path)?);
+            return Ok(());
+        }
+        _ => {}
+    }
     let settings = Settings::load()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -44,6 +75,7 @@ fn main() -> anyhow::Result<()> {
                 tracing::info!("migrations applied");
                 Ok(())
             }
+            Cmd::Sim { .. } | Cmd::Replay { .. } => unreachable!("handled before the runtime"),
         }
     })
 }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: conformance suites against real
 //! backends and the end-to-end tests against real peers.
 
+mod backtest;
 mod e2e;
 mod feed;
 mod service;

@@ -1,0 +1,159 @@
+//! The measures a simulator report scores a ranking by, as pure functions
+//! over addresses (easy to get wrong, so tested on hand-made rankings).
+
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::domain::WalletAddress;
+
+/// Precision at `k`: the share of the first `k` places held by relevant
+/// wallets. A ranking shorter than `k` counts its empty places as misses
+/// (ten places asked for, eight filled with skilled wallets: 0.8), so a
+/// leaderboard cannot score well by ranking fewer wallets. 0 for `k` = 0.
+#[must_use]
+#[allow(clippy::cast_precision_loss, reason = "small counts")]
+pub fn precision_at(ranking: &[WalletAddress], relevant: &HashSet<WalletAddress>, k: usize) -> f64 {
+    if k == 0 {
+        return 0.0;
+    }
+    let hits = ranking
+        .iter()
+        .take(k)
+        .filter(|w| relevant.contains(w))
+        .count();
+    hits as f64 / k as f64
+}
+
+/// A sybil ring is caught when all but at most one of its members (its
+/// best, which the leaderboard may show) are flagged `Sybil` or not ranked.
+#[must_use]
+pub fn ring_caught(
+    members: &[WalletAddress],
+    sybil_flagged: &HashSet<WalletAddress>,
+    ranked: &HashSet<WalletAddress>,
+) -> bool {
+    members
+        .iter()
+        .filter(|m| ranked.contains(m) && !sybil_flagged.contains(m))
+        .count()
+        <= 1
+}
+
+/// `hit` of `of`, shown as a count and a percentage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Share {
+    pub hit: usize,
+    pub of: usize,
+}
+
+impl Share {
+    /// How many of `items` pass `test`.
+    pub fn count<T>(items: impl IntoIterator<Item = T>, mut test: impl FnMut(&T) -> bool) -> Self {
+        let mut share = Self::default();
+        for item in items {
+            share.of += 1;
+            if test(&item) {
+                share.hit += 1;
+            }
+        }
+        share
+    }
+
+    /// `hit / of`; 0 when there is nothing to count.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss, reason = "small counts")]
+    pub fn ratio(self) -> f64 {
+        if self.of == 0 {
+            0.0
+        } else {
+            self.hit as f64 / self.of as f64
+        }
+    }
+}
+
+impl fmt::Display for Share {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{} ({:.1}%)", self.hit, self.of, self.ratio() * 100.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(i: u8) -> WalletAddress {
+        WalletAddress::from_bytes([i; 32])
+    }
+
+    fn set(ids: &[u8]) -> HashSet<WalletAddress> {
+        ids.iter().map(|&i| w(i)).collect()
+    }
+
+    fn ranking(ids: &[u8]) -> Vec<WalletAddress> {
+        ids.iter().map(|&i| w(i)).collect()
+    }
+
+    #[test]
+    fn precision_counts_hits_among_the_first_k() {
+        let skilled = set(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        // Nine of the first ten, the miss in the middle.
+        let r = ranking(&[1, 2, 3, 4, 99, 5, 6, 7, 8, 9, 10, 11]);
+        assert!((precision_at(&r, &skilled, 10) - 0.9).abs() < 1e-12);
+        // Places beyond k do not count.
+        let r = ranking(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 98, 97]);
+        assert!((precision_at(&r, &skilled, 10) - 1.0).abs() < 1e-12);
+        assert!((precision_at(&r, &skilled, 12) - 10.0 / 12.0).abs() < 1e-12);
+        assert!((precision_at(&r, &skilled, 1) - 1.0).abs() < 1e-12);
+        // A miss at the top counts like any other.
+        let r = ranking(&[99, 1, 2]);
+        assert!((precision_at(&r, &skilled, 3) - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_short_ranking_counts_empty_places_as_misses() {
+        let skilled = set(&[1, 2, 3]);
+        let r = ranking(&[1, 2, 3]);
+        assert!((precision_at(&r, &skilled, 10) - 0.3).abs() < 1e-12);
+        assert!((precision_at(&r, &skilled, 50) - 0.06).abs() < 1e-12);
+        assert!(precision_at(&[], &skilled, 10).abs() < 1e-12);
+        assert!(precision_at(&r, &skilled, 0).abs() < 1e-12);
+        assert!(precision_at(&r, &HashSet::new(), 3).abs() < 1e-12);
+    }
+
+    #[test]
+    fn duplicates_in_a_ranking_are_not_deduplicated() {
+        // A leaderboard must not list a wallet twice; if it does, each
+        // place counts (the report measures places, not wallets).
+        let skilled = set(&[1]);
+        let r = ranking(&[1, 1, 2, 3]);
+        assert!((precision_at(&r, &skilled, 4) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_ring_is_caught_when_at_most_one_member_is_ranked_unflagged() {
+        let ring = ranking(&[1, 2, 3, 4]);
+        // All flagged.
+        assert!(ring_caught(&ring, &set(&[1, 2, 3, 4]), &set(&[1, 2, 3, 4])));
+        // The best member ranked without a flag, the rest flagged.
+        assert!(ring_caught(&ring, &set(&[2, 3, 4]), &set(&[1, 2, 3, 4])));
+        // Unranked members need no flag.
+        assert!(ring_caught(&ring, &set(&[]), &set(&[1])));
+        assert!(ring_caught(&ring, &set(&[]), &set(&[])));
+        // Two members ranked unflagged: not caught.
+        assert!(!ring_caught(&ring, &set(&[3, 4]), &set(&[1, 2, 3, 4])));
+        assert!(!ring_caught(&ring, &set(&[]), &set(&[1, 4])));
+        // Flags on wallets outside the ring do not help.
+        assert!(!ring_caught(&ring, &set(&[7, 8]), &set(&[1, 2])));
+    }
+
+    #[test]
+    fn shares_count_and_divide() {
+        let s = Share::count([1, 2, 3, 4], |x| *x % 2 == 0);
+        assert_eq!(s, Share { hit: 2, of: 4 });
+        assert!((s.ratio() - 0.5).abs() < 1e-12);
+        assert_eq!(s.to_string(), "2/4 (50.0%)");
+        let none = Share::count(Vec::<u8>::new(), |_| true);
+        assert!(none.ratio().abs() < 1e-12);
+        assert_eq!(none.to_string(), "0/0 (0.0%)");
+    }
+}
