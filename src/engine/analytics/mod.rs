@@ -11,6 +11,19 @@
 //! - Memory is bounded: old lots and windows are pruned, idle wallets
 //!   compacted.
 
+#[allow(dead_code, reason = "used by Analytics in the next commit")]
+mod board;
+pub mod fifo;
+#[allow(dead_code, reason = "used by Analytics in the next commit")]
+mod hash;
+#[allow(dead_code, reason = "used by Analytics in the next commit")]
+mod mint;
+pub mod score;
+#[allow(dead_code, reason = "used by Analytics in the next commit")]
+mod wallet;
+#[allow(dead_code, reason = "used by Analytics in the next commit")]
+mod window;
+
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Mint, TradeEvent, WalletAddress};
