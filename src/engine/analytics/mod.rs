@@ -3,17 +3,55 @@
 //!
 //! Contract (the rest of the app builds on these types; internals may change):
 //! - [`Analytics::on_trade`] is called for EVERY trade the feed sees (not only
-//!   followed wallets), in feed order, and returns tier changes and
-//!   discoveries as [`AnalyticsEvent`]s.
+//!   followed wallets), in feed order, after dedup, and returns tier changes
+//!   and discoveries as [`AnalyticsEvent`]s.
 //! - Money is lamports (i64/u64), fees included: a buy costs the SOL that
 //!   went into the curve grossed up by the fee, a sell returns the curve's
-//!   SOL minus the fee.
+//!   SOL minus the fee (exact definitions in [`fifo`]).
 //! - Memory is bounded: old lots and windows are pruned, idle wallets
 //!   compacted.
+//!
+//! How it works (`docs/benchmarks.md` has the figures):
+//! - The clock is the latest event time (or [`Analytics::tick`]). Rolling
+//!   windows are sparse hour/day buckets (`window.rs`); a figure changes only
+//!   when the wallet trades or an outcome is decided, or when a minute,
+//!   hour or day boundary passes. Boundaries run the periodic work, in event
+//!   time: every minute, expired outcomes and the Bayesian window's aging;
+//!   every `cluster_every_ms`, sybil clustering; every hour, compaction of
+//!   idle wallets, eviction of idle mints and a full re-rank of every board
+//!   (which ages the 24 h / 7 d / 30 d windows, recency and tiers). Call
+//!   `tick` with the wall clock when the feed is quiet so windows still age.
+//! - Leaderboards are top-N structures updated incrementally on each change
+//!   (`board.rs`): a query walks a `BTreeSet`, it never sorts.
+//! - Outcomes: per mint, a VWAP tape of the last `vwap_trades` trades and
+//!   the buys still pending, judged on each trade of that mint (O(pending))
+//!   and expired by time (`mint.rs`).
+
+mod board;
+pub mod fifo;
+mod hash;
+mod mint;
+pub mod score;
+mod wallet;
+mod window;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BinaryHeap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Mint, TradeEvent, WalletAddress};
+use crate::domain::{Mint, Side, TradeEvent, WalletAddress};
+use board::{Board, Entry, f64_key, i64_key};
+use hash::FxHashMap;
+use mint::{MintState, Pending, RECENT_BUYS, Verdict};
+use score::{PerformanceInputs, next_tier, performance, posterior, recency_boost, size_factor};
+use wallet::{
+    F_FARMING, F_INTO, F_QUICK, F_SYBIL, LOT_MOVED, LotCaps, NO_CLUSTER, S_COMPACT, S_DIRTY,
+    S_IN_RECENT, S_LIVE, SNAP_VERSION, SnapV1, WLot, Wallet,
+};
+use window::{Bucket, DAY_MS, Delta, HOUR_MS, MINUTE_MS, period};
 
 /// Rolling windows of the leaderboards and wallet cards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -177,7 +215,9 @@ impl Stats {
 pub struct WalletCard {
     pub wallet: WalletAddress,
     pub tier: Option<Tier>,
-    /// Enough samples and not hidden by its sybil cluster.
+    /// Enough decided outcomes (`min_outcomes`), no farming flag
+    /// (quick flip, sold into followers) and not hidden by its sybil
+    /// cluster.
     pub ranked: bool,
     pub flags: Vec<Flag>,
     pub scores: Scores,
@@ -228,6 +268,7 @@ pub enum AnalyticsEvent {
 
 /// Tunables. Defaults are the documented seed rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AnalyticsConfig {
     pub fee_bps: u32,
     /// Outcome: win if VWAP(last `vwap_trades`) reaches +`win_bps` before
@@ -236,7 +277,8 @@ pub struct AnalyticsConfig {
     pub loss_bps: u32,
     pub outcome_horizon_ms: i64,
     pub vwap_trades: usize,
-    /// Bayesian prior Beta(alpha, beta) and its rolling window.
+    /// Bayesian prior Beta(alpha, beta) and its rolling window (whole
+    /// minutes: the current minute and the ones before it).
     pub prior_alpha: f64,
     pub prior_beta: f64,
     pub bayes_window_ms: i64,
@@ -249,6 +291,50 @@ pub struct AnalyticsConfig {
     pub cobuy_share: f64,
     /// Leaderboard depth maintained per (metric, window).
     pub top_n: usize,
+    /// A buy is *copied* when another wallet buys the same mint within this
+    /// long after it.
+    pub copy_window_ms: i64,
+    /// A buy *moved the price* when its own price impact is at least this.
+    pub moved_price_bps: u32,
+    /// A sell is *into followers* when it sells a copied lot within this
+    /// long of its last copier's buy.
+    pub sell_into_ms: i64,
+    /// Samples a flag needs (quick-flip holds, sells into followers).
+    pub flag_min_samples: u32,
+    /// Share of lot-matched sells that must go into followers.
+    pub sold_into_share: f64,
+    /// Co-buys a pair needs before it can join a cluster.
+    pub cobuy_min_pairs: u32,
+    /// Size factor: 1.0 at or below this average buy, 1.5 at or above the
+    /// cap (log-linear between).
+    pub size_floor_lamports: u64,
+    pub size_cap_lamports: u64,
+    /// Performance score caps: 7-day ROI (1.0 = +100%) and 7-day volume.
+    pub roi_cap: f64,
+    pub volume_cap_lamports: u64,
+    /// Performance score needed for S, A and B (C below), and the margin a
+    /// score must clear to move (hysteresis).
+    pub tier_thresholds: [f64; 3],
+    pub tier_hysteresis: f64,
+    /// Discovery: entering the first `discover_top` rows of a board.
+    pub discover_top: usize,
+    /// Lot caps per (wallet, mint) and per wallet.
+    pub lots_per_mint: usize,
+    pub lots_per_wallet: usize,
+    /// Pending outcomes kept per mint (the oldest is dropped beyond).
+    pub max_pending_per_mint: usize,
+    /// A wallet idle this long is compacted (its lots are dropped).
+    pub idle_ms: i64,
+    /// A wallet idle this long leaves memory (it is in the store).
+    pub forget_ms: i64,
+    /// A mint without trades this long is dropped.
+    pub mint_idle_ms: i64,
+    /// Co-buy pairs: kept this long after their last co-buy (single co-buys
+    /// only an hour), at most `max_pairs`.
+    pub pair_ttl_ms: i64,
+    pub max_pairs: usize,
+    /// How often sybil clusters are recomputed (event time).
+    pub cluster_every_ms: i64,
 }
 
 impl Default for AnalyticsConfig {
@@ -267,7 +353,35 @@ impl Default for AnalyticsConfig {
             cobuy_window_ms: 5_000,
             cobuy_share: 0.7,
             top_n: 100,
+            copy_window_ms: 5_000,
+            moved_price_bps: 300,
+            sell_into_ms: 120_000,
+            flag_min_samples: 3,
+            sold_into_share: 0.5,
+            cobuy_min_pairs: 3,
+            size_floor_lamports: 100_000_000,
+            size_cap_lamports: 10_000_000_000,
+            roi_cap: 1.0,
+            volume_cap_lamports: 100_000_000_000,
+            tier_thresholds: [75.0, 60.0, 45.0],
+            tier_hysteresis: 5.0,
+            discover_top: 10,
+            lots_per_mint: 8,
+            lots_per_wallet: 64,
+            max_pending_per_mint: 512,
+            idle_ms: 6 * HOUR_MS,
+            forget_ms: 31 * DAY_MS,
+            mint_idle_ms: 6 * HOUR_MS,
+            pair_ttl_ms: 7 * DAY_MS,
+            max_pairs: 4_000_000,
+            cluster_every_ms: 5 * MINUTE_MS,
         }
+    }
+}
+
+impl AnalyticsConfig {
+    fn bayes_minutes(&self) -> u32 {
+        u32::try_from((self.bayes_window_ms / MINUTE_MS).max(1)).unwrap_or(u32::MAX)
     }
 }
 
@@ -281,16 +395,267 @@ pub struct WalletState {
     pub data: serde_json::Value,
 }
 
+/// Running counts, for reports and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    pub events: u64,
+    /// Events with no tokens (nothing to price).
+    pub skipped: u64,
+    /// Sells with tokens beyond the known lots (bought before we saw the
+    /// wallet, or forgotten to the memory bounds).
+    pub unmatched_sells: u64,
+    pub wins: u64,
+    pub losses: u64,
+    /// Of the losses, buys whose horizon passed undecided.
+    pub expired: u64,
+    /// Pending outcomes dropped to the per-mint cap (never decided).
+    pub pending_dropped: u64,
+    /// Lots dropped to the per-wallet cap.
+    pub lots_forgotten: u64,
+    pub compacted: u64,
+    pub forgotten_wallets: u64,
+    pub evicted_mints: u64,
+    /// Full re-ranks (hourly and forced) and single-board refills.
+    pub rebuilds: u64,
+    pub refills: u64,
+    pub reclusters: u64,
+}
+
+/// Bytes held by the analytics, counted from the structures (capacities,
+/// plus 16 bytes per heap allocation).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryReport {
+    pub wallets: usize,
+    /// Wallet slots and their heap.
+    pub wallet_bytes: usize,
+    /// The address → slot index.
+    pub index_bytes: usize,
+    pub mint_bytes: usize,
+    pub pair_bytes: usize,
+    pub board_bytes: usize,
+}
+
+impl MemoryReport {
+    #[must_use]
+    pub const fn total(&self) -> usize {
+        self.wallet_bytes + self.index_bytes + self.mint_bytes + self.pair_bytes + self.board_bytes
+    }
+}
+
+const BOARDS: usize = Metric::ALL.len() * Window::ALL.len();
+const ALL_BOARDS: u16 = (1 << BOARDS) - 1;
+
+const fn board_of(metric: Metric, window: Window) -> usize {
+    let m = match metric {
+        Metric::Score => 0,
+        Metric::Pnl => 1,
+        Metric::Roi => 2,
+        Metric::WinRate => 3,
+        Metric::Volume => 4,
+    };
+    let w = match window {
+        Window::H24 => 0,
+        Window::D7 => 1,
+        Window::D30 => 2,
+    };
+    m * 3 + w
+}
+
+const fn metric_of(board: usize) -> Metric {
+    Metric::ALL[board / 3]
+}
+
+const fn window_of(board: usize) -> Window {
+    Window::ALL[board % 3]
+}
+
+/// A co-buy pair's count and the minute of its last co-buy.
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    count: u32,
+    last_min: u32,
+}
+
+const fn pair_key(a: u32, b: u32) -> u64 {
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    ((lo as u64) << 32) | hi as u64
+}
+
+/// What the boards and tiers read from a wallet at one time.
+#[derive(Debug, Clone, Copy)]
+struct View {
+    /// [24 h, 7 d, 30 d].
+    sums: [Bucket; 3],
+    wins60: u32,
+    losses60: u32,
+    posterior: f64,
+    recency: f64,
+    size: f64,
+}
+
+impl View {
+    fn bayesian(&self) -> f64 {
+        self.posterior * self.recency * self.size
+    }
+
+    /// The order key of a board, `None` when not active in its window.
+    #[inline]
+    fn key(&self, board: usize) -> Option<u64> {
+        let s = &self.sums[board % 3];
+        if s.trades() == 0 {
+            return None;
+        }
+        Some(match metric_of(board) {
+            Metric::Score => f64_key(self.bayesian()),
+            Metric::Pnl => i64_key(s.pnl),
+            Metric::Roi => f64_key(s.roi()),
+            Metric::WinRate => f64_key(s.win_rate()),
+            Metric::Volume => s.volume,
+        })
+    }
+
+    #[allow(clippy::cast_precision_loss, reason = "display of lamports")]
+    fn value(&self, board: usize) -> f64 {
+        let s = &self.sums[board % 3];
+        match metric_of(board) {
+            Metric::Score => self.bayesian(),
+            Metric::Pnl => s.pnl as f64,
+            Metric::Roi => s.roi(),
+            Metric::WinRate => s.win_rate(),
+            Metric::Volume => s.volume as f64,
+        }
+    }
+}
+
+fn view(cfg: &AnalyticsConfig, w: &Wallet, now: i64) -> View {
+    let (wins60, losses60) = w.bayes_counts(now, cfg.bayes_minutes());
+    let age_h = i64::from(period(now, HOUR_MS)) - i64::from(period(w.last_ms, HOUR_MS));
+    View {
+        sums: w.window_sums(now),
+        wins60,
+        losses60,
+        posterior: posterior(cfg.prior_alpha, cfg.prior_beta, wins60, losses60),
+        recency: recency_boost(age_h),
+        size: size_factor(w.avg_buy(), cfg.size_floor_lamports, cfg.size_cap_lamports),
+    }
+}
+
+fn perf(cfg: &AnalyticsConfig, w: &Wallet, v: &View) -> f64 {
+    let all = &w.all.b;
+    performance(
+        PerformanceInputs {
+            win_rate: all.win_rate(),
+            roi_7d: v.sums[1].roi(),
+            volume_7d: v.sums[1].volume,
+            active_24h: v.sums[0].trades() > 0,
+            active_7d: v.sums[1].trades() > 0,
+        },
+        cfg.roi_cap,
+        cfg.volume_cap_lamports,
+    )
+}
+
+fn is_ranked(cfg: &AnalyticsConfig, w: &Wallet) -> bool {
+    w.decided() >= cfg.min_outcomes && w.flags & F_FARMING == 0
+}
+
+/// `true` when a tier change is worth telling followers (not the noise of
+/// wallets entering or leaving the ranking at C).
+const fn notable(from: Option<Tier>, to: Option<Tier>) -> bool {
+    !matches!((from, to), (None | Some(Tier::C), None | Some(Tier::C)))
+}
+
+/// The price moved by at least `bps` through this buy (curve reserves
+/// before vs after).
+fn moved_price(ev: &TradeEvent, bps: u32) -> bool {
+    let (vs, vt) = (
+        u128::from(ev.virtual_sol.0),
+        u128::from(ev.virtual_tokens.0),
+    );
+    let (s, t) = (u128::from(ev.sol.0), u128::from(ev.tokens.0));
+    if !ev.on_curve || vt == 0 || vs <= s {
+        return false;
+    }
+    // (vs / vt) >= (vs - s) / (vt + t) * (1 + bps)
+    vs * (vt + t) * 10_000 >= (vs - s) * vt * (10_000 + u128::from(bps))
+}
+
 /// Wallet analytics over the whole trade stream.
-#[derive(Debug, Default)]
 pub struct Analytics {
     cfg: AnalyticsConfig,
+    started: bool,
+    now_ms: i64,
+    minute: u32,
+    hour: u32,
+    next_cluster_ms: i64,
+    wallets: Vec<Wallet>,
+    index: FxHashMap<WalletAddress, u32>,
+    free: Vec<u32>,
+    mints: Vec<MintState>,
+    mint_index: FxHashMap<Mint, u32>,
+    free_mints: Vec<u32>,
+    /// Mints with pending outcomes (for expiry).
+    sweep_mints: Vec<u32>,
+    /// Wallets with outcomes in the Bayesian window (for its aging).
+    recent_wallets: Vec<u32>,
+    dirty: Vec<u32>,
+    pairs: FxHashMap<u64, Pair>,
+    /// Sybil clusters by id (the best member's slot), members sorted.
+    clusters: FxHashMap<u32, Vec<u32>>,
+    boards: Vec<Board>,
+    counters: Counters,
+    touched: Vec<u32>,
+    decided: Vec<(u32, bool)>,
+    restore_skipped: usize,
+}
+
+impl std::fmt::Debug for Analytics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analytics")
+            .field("now_ms", &self.now_ms)
+            .field("wallets", &self.index.len())
+            .field("mints", &self.mint_index.len())
+            .field("pairs", &self.pairs.len())
+            .field("clusters", &self.clusters.len())
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Analytics {
+    fn default() -> Self {
+        Self::new(AnalyticsConfig::default())
+    }
 }
 
 impl Analytics {
     #[must_use]
     pub fn new(cfg: AnalyticsConfig) -> Self {
-        Self { cfg }
+        let boards = (0..BOARDS).map(|_| Board::new(cfg.top_n)).collect();
+        Self {
+            cfg,
+            started: false,
+            now_ms: 0,
+            minute: 0,
+            hour: 0,
+            next_cluster_ms: 0,
+            wallets: Vec::new(),
+            index: FxHashMap::default(),
+            free: Vec::new(),
+            mints: Vec::new(),
+            mint_index: FxHashMap::default(),
+            free_mints: Vec::new(),
+            sweep_mints: Vec::new(),
+            recent_wallets: Vec::new(),
+            dirty: Vec::new(),
+            pairs: FxHashMap::default(),
+            clusters: FxHashMap::default(),
+            boards,
+            counters: Counters::default(),
+            touched: Vec::new(),
+            decided: Vec::new(),
+            restore_skipped: 0,
+        }
     }
 
     #[must_use]
@@ -298,17 +663,834 @@ impl Analytics {
         &self.cfg
     }
 
+    /// The analytics clock: the latest event time or tick seen.
+    #[must_use]
+    pub const fn now_ms(&self) -> i64 {
+        self.now_ms
+    }
+
+    #[must_use]
+    pub const fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
     /// Updates every view with one trade (event time is the clock).
     pub fn on_trade(&mut self, ev: &TradeEvent) -> Vec<AnalyticsEvent> {
-        let _ = ev;
-        Vec::new()
+        let mut out = Vec::new();
+        self.advance(ev.timestamp_ms, &mut out);
+        self.counters.events += 1;
+        let (sol, tokens) = (ev.sol.0, ev.tokens.0);
+        if tokens == 0 {
+            self.counters.skipped += 1;
+            return out;
+        }
+        let t = ev.timestamp_ms;
+        let mi = self.mint_slot(&ev.mint, t);
+        {
+            let m = &mut self.mints[mi as usize];
+            m.last_ms = m.last_ms.max(t);
+            m.on_trade(
+                sol,
+                tokens,
+                ev.virtual_sol.0,
+                ev.virtual_tokens.0,
+                ev.on_curve,
+                self.cfg.vwap_trades,
+            );
+        }
+        self.touched.clear();
+        self.judge_pending(mi, t);
+        let wi = self.wallet_slot(&ev.trader, t);
+        match ev.side {
+            Side::Buy => self.on_buy(wi, mi, ev),
+            Side::Sell => self.on_sell(wi, mi, ev),
+        }
+        self.mark_dirty(wi);
+        self.touched.push(wi);
+        self.refresh_touched(&mut out);
+        self.refill(&mut out);
+        out
+    }
+
+    /// Advances the clock without a trade (ages windows, expires outcomes,
+    /// re-ranks on hour boundaries). Call it periodically with the wall
+    /// clock in live mode; times before the clock are ignored.
+    pub fn tick(&mut self, now_ms: i64) -> Vec<AnalyticsEvent> {
+        let mut out = Vec::new();
+        self.advance(now_ms, &mut out);
+        self.refill(&mut out);
+        out
+    }
+
+    /// Re-ranks every board from all wallets now (what the hourly boundary
+    /// does). For tests and benchmarks; never needed for correctness.
+    pub fn rebuild_leaderboards(&mut self) -> Vec<AnalyticsEvent> {
+        let mut out = Vec::new();
+        self.rebuild(ALL_BOARDS, true, true, &mut out);
+        out
+    }
+
+    fn advance(&mut self, ts: i64, out: &mut Vec<AnalyticsEvent>) {
+        if !self.started {
+            self.started = true;
+            self.set_clock(ts);
+            return;
+        }
+        if ts <= self.now_ms {
+            return;
+        }
+        self.now_ms = ts;
+        let m = period(ts, MINUTE_MS);
+        if m != self.minute {
+            self.minute = m;
+            self.on_minute(out);
+        }
+        let h = period(ts, HOUR_MS);
+        if h != self.hour {
+            self.hour = h;
+            self.on_hour(out);
+        }
+    }
+
+    fn set_clock(&mut self, ts: i64) {
+        self.now_ms = ts;
+        self.minute = period(ts, MINUTE_MS);
+        self.hour = period(ts, HOUR_MS);
+        self.next_cluster_ms = ts.saturating_add(self.cfg.cluster_every_ms);
+    }
+
+    fn mint_slot(&mut self, mint: &Mint, t: i64) -> u32 {
+        if let Some(&i) = self.mint_index.get(mint) {
+            return i;
+        }
+        let i = if let Some(i) = self.free_mints.pop() {
+            self.mints[i as usize].reuse(*mint);
+            i
+        } else {
+            self.mints.push(MintState::new(*mint, self.cfg.vwap_trades));
+            u32::try_from(self.mints.len() - 1).unwrap_or(u32::MAX)
+        };
+        self.mints[i as usize].last_ms = t;
+        self.mint_index.insert(*mint, i);
+        i
+    }
+
+    fn wallet_slot(&mut self, addr: &WalletAddress, t: i64) -> u32 {
+        if let Some(&i) = self.index.get(addr) {
+            return i;
+        }
+        let w = Wallet::new(*addr, t);
+        let i = if let Some(i) = self.free.pop() {
+            self.wallets[i as usize] = w;
+            i
+        } else {
+            self.wallets.push(w);
+            u32::try_from(self.wallets.len() - 1).unwrap_or(u32::MAX)
+        };
+        self.index.insert(*addr, i);
+        i
+    }
+
+    fn mark_dirty(&mut self, wi: u32) {
+        let w = &mut self.wallets[wi as usize];
+        if w.state & S_DIRTY == 0 {
+            w.state |= S_DIRTY;
+            self.dirty.push(wi);
+        }
+    }
+
+    /// Judges the mint's pending buys on its new VWAP; expired ones lose.
+    fn judge_pending(&mut self, mi: u32, t: i64) {
+        let horizon = self.cfg.outcome_horizon_ms;
+        let m = &mut self.mints[mi as usize];
+        if m.pending.is_empty() {
+            return;
+        }
+        let tape = m.clone_sums();
+        let decided = &mut self.decided;
+        let mut expired = 0;
+        m.pending.retain(|p| {
+            if t - p.t_ms > horizon {
+                decided.push((p.wallet, false));
+                expired += 1;
+                return false;
+            }
+            match tape.judge(p) {
+                Verdict::Open => true,
+                Verdict::Win => {
+                    decided.push((p.wallet, true));
+                    false
+                }
+                Verdict::Loss => {
+                    decided.push((p.wallet, false));
+                    false
+                }
+            }
+        });
+        self.counters.expired += expired;
+        self.record_decided();
+    }
+
+    /// Records `self.decided` into the wallets (at the clock) and lists them
+    /// in `touched`.
+    fn record_decided(&mut self) {
+        let now = self.now_ms;
+        for (wi, win) in std::mem::take(&mut self.decided) {
+            if win {
+                self.counters.wins += 1;
+            } else {
+                self.counters.losses += 1;
+            }
+            let w = &mut self.wallets[wi as usize];
+            if w.state & S_LIVE == 0 {
+                continue;
+            }
+            if w.record_outcome(win, now) {
+                self.recent_wallets.push(wi);
+            }
+            self.mark_dirty(wi);
+            self.touched.push(wi);
+        }
+    }
+
+    fn on_buy(&mut self, wi: u32, mi: u32, ev: &TradeEvent) {
+        let cfg = &self.cfg;
+        let t = ev.timestamp_ms;
+        let cost = fifo::buy_cost(ev.sol.0, cfg.fee_bps);
+        let moved = moved_price(ev, cfg.moved_price_bps);
+        let m = &self.mints[mi as usize];
+        let generation = m.generation;
+
+        // Copies and co-buys: earlier buyers of this mint within the windows.
+        let reach = cfg.copy_window_ms.max(cfg.cobuy_window_ms);
+        let mut copied = [(0u32, 0i64); RECENT_BUYS];
+        let mut n_copied = 0;
+        let mut partners = [0u32; RECENT_BUYS];
+        let mut n_partners = 0;
+        for rb in m.recent_buys() {
+            let dt = t - rb.t_ms;
+            if dt > reach {
+                break;
+            }
+            if rb.wallet == wi || dt < 0 {
+                continue;
+            }
+            if dt <= cfg.copy_window_ms {
+                copied[n_copied] = (rb.wallet, rb.t_ms);
+                n_copied += 1;
+            }
+            if dt <= cfg.cobuy_window_ms && !partners[..n_partners].contains(&rb.wallet) {
+                partners[n_partners] = rb.wallet;
+                n_partners += 1;
+            }
+        }
+        for &(other, t_buy) in &copied[..n_copied] {
+            self.wallets[other as usize].mark_copied(mi, generation, t_buy, t);
+        }
+        let minute = period(t, MINUTE_MS);
+        for &other in &partners[..n_partners] {
+            let p = self.pairs.entry(pair_key(wi, other)).or_insert(Pair {
+                count: 0,
+                last_min: minute,
+            });
+            p.count = p.count.saturating_add(1);
+            p.last_min = p.last_min.max(minute);
+        }
+
+        let m = &mut self.mints[mi as usize];
+        m.push_buy(wi, t);
+        if m.pending.len() >= self.cfg.max_pending_per_mint.max(1) {
+            m.pending.pop_front();
+            self.counters.pending_dropped += 1;
+        }
+        m.pending.push_back(Pending::new(
+            wi,
+            t,
+            ev.sol.0,
+            ev.tokens.0,
+            self.cfg.win_bps,
+            self.cfg.loss_bps,
+        ));
+        if !m.in_sweep {
+            m.in_sweep = true;
+            self.sweep_mints.push(mi);
+        }
+
+        let caps = LotCaps {
+            per_mint: self.cfg.lots_per_mint,
+            per_wallet: self.cfg.lots_per_wallet,
+        };
+        let w = &mut self.wallets[wi as usize];
+        w.touch(t);
+        let (opened, forgotten) = w.buy_lot(
+            WLot {
+                mint: mi,
+                generation,
+                tokens: ev.tokens.0,
+                cost,
+                t_ms: t,
+                follow_ms: 0,
+                flags: if moved { LOT_MOVED } else { 0 },
+            },
+            caps,
+        );
+        self.counters.lots_forgotten += u64::from(forgotten);
+        w.all.buy_cost = w.all.buy_cost.saturating_add(cost);
+        w.apply(
+            &Delta {
+                buys: 1,
+                opens: u32::from(opened),
+                volume: ev.sol.0,
+                ..Delta::default()
+            },
+            t,
+        );
+    }
+
+    fn on_sell(&mut self, wi: u32, mi: u32, ev: &TradeEvent) {
+        let cfg = &self.cfg;
+        let t = ev.timestamp_ms;
+        let proceeds = fifo::sell_proceeds(ev.sol.0, cfg.fee_bps);
+        let generation = self.mints[mi as usize].generation;
+        let w = &mut self.wallets[wi as usize];
+        w.touch(t);
+        let (m, into) = w.sell_lots(mi, generation, ev.tokens.0, proceeds, t, cfg.sell_into_ms);
+        if m.matched_tokens > 0 {
+            w.matched_sells = w.matched_sells.saturating_add(1);
+            if into {
+                w.into_sells = w.into_sells.saturating_add(1);
+            }
+            w.all.best = if w.all.b.sells == 0 || w.matched_sells == 1 {
+                m.realized
+            } else {
+                w.all.best.max(m.realized)
+            };
+        }
+        if m.unmatched_tokens > 0 {
+            w.all.unmatched_sells = w.all.unmatched_sells.saturating_add(1);
+            w.all.unmatched_sol = w.all.unmatched_sol.saturating_add(m.unmatched_proceeds);
+            self.counters.unmatched_sells += 1;
+        }
+        w.apply(
+            &Delta {
+                sells: 1,
+                closes: m.lots_touched,
+                hold_ms: m.hold_ms,
+                pnl: m.realized,
+                cost: m.matched_cost,
+                volume: ev.sol.0,
+                ..Delta::default()
+            },
+            t,
+        );
+        // Farming flags (sticky: they follow the counters).
+        let min = cfg.flag_min_samples.max(1);
+        let mut flags = w.flags & !(F_QUICK | F_INTO);
+        if w.holds.len() >= min as usize
+            && w.holds
+                .median()
+                .is_some_and(|m| i64::from(m) < cfg.quick_flip_ms)
+        {
+            flags |= F_QUICK;
+        }
+        if w.into_sells >= min
+            && f64::from(w.into_sells) >= cfg.sold_into_share * f64::from(w.matched_sells)
+        {
+            flags |= F_INTO;
+        }
+        w.flags = flags;
+    }
+
+    fn refresh_touched(&mut self, out: &mut Vec<AnalyticsEvent>) {
+        let mut touched = std::mem::take(&mut self.touched);
+        if touched.len() > 1 {
+            touched.sort_unstable();
+            touched.dedup();
+        }
+        for &wi in &touched {
+            self.refresh(wi, out);
+        }
+        touched.clear();
+        self.touched = touched;
+    }
+
+    /// Re-evaluates one wallet: board keys, tier, discovery.
+    fn refresh(&mut self, wi: u32, out: &mut Vec<AnalyticsEvent>) {
+        let now = self.now_ms;
+        let cfg = &self.cfg;
+        let w = &mut self.wallets[wi as usize];
+        if w.state & S_LIVE == 0 {
+            return;
+        }
+        w.prune(now, cfg.bayes_minutes());
+        let ranked = is_ranked(cfg, w);
+        if !ranked && w.board_mask == 0 && w.tier.is_none() {
+            return;
+        }
+        let v = view(cfg, w, now);
+        let addr = *w.addr.as_bytes();
+        for b in 0..BOARDS {
+            let key = if ranked { v.key(b) } else { None };
+            let bit = 1u16 << b;
+            if key.is_none() && self.wallets[wi as usize].board_mask & bit == 0 {
+                continue;
+            }
+            let up = self.boards[b].update(wi, &addr, key);
+            if let Some(e) = up.evicted {
+                self.wallets[e as usize].board_mask &= !bit;
+            }
+            let w = &mut self.wallets[wi as usize];
+            if up.member {
+                w.board_mask |= bit;
+                self.discover(wi, b, out);
+            } else {
+                w.board_mask &= !bit;
+            }
+        }
+        self.update_tier(wi, ranked, &v, out);
+    }
+
+    fn discover(&mut self, wi: u32, b: usize, out: &mut Vec<AnalyticsEvent>) {
+        let today = u16::try_from(period(self.now_ms, DAY_MS)).unwrap_or(u16::MAX);
+        let bit = 1u16 << b;
+        let w = &mut self.wallets[wi as usize];
+        if w.disc_day != today {
+            w.disc_day = today;
+            w.disc_mask = 0;
+        }
+        if w.disc_mask & bit != 0 {
+            return;
+        }
+        if let Some(r) = self.boards[b].rank_within(wi, self.cfg.discover_top) {
+            w.disc_mask |= bit;
+            out.push(AnalyticsEvent::Discovered {
+                wallet: w.addr,
+                metric: metric_of(b),
+                window: window_of(b),
+                rank: u32::try_from(r + 1).unwrap_or(u32::MAX),
+                at_ms: self.now_ms,
+            });
+            self.mark_dirty(wi);
+        }
+    }
+
+    fn update_tier(&mut self, wi: u32, ranked: bool, v: &View, out: &mut Vec<AnalyticsEvent>) {
+        let cfg = &self.cfg;
+        let w = &mut self.wallets[wi as usize];
+        let to = ranked.then(|| {
+            next_tier(
+                w.tier,
+                perf(cfg, w, v),
+                cfg.tier_thresholds,
+                cfg.tier_hysteresis,
+            )
+        });
+        if to == w.tier {
+            return;
+        }
+        let from = w.tier;
+        let after = w.win_rate_bps();
+        let before = if from.is_some() { w.tier_wr_bps } else { after };
+        w.tier = to;
+        w.tier_wr_bps = after;
+        if notable(from, to) {
+            out.push(AnalyticsEvent::TierChanged {
+                wallet: w.addr,
+                from,
+                to,
+                win_rate_before: f64::from(before) / 10_000.0,
+                win_rate_after: f64::from(after) / 10_000.0,
+                at_ms: self.now_ms,
+            });
+        }
+        self.mark_dirty(wi);
+    }
+
+    /// Refills boards that lost too many members.
+    fn refill(&mut self, out: &mut Vec<AnalyticsEvent>) {
+        let mut mask = 0u16;
+        for (b, board) in self.boards.iter().enumerate() {
+            if board.needs_refill() {
+                mask |= 1 << b;
+            }
+        }
+        if mask != 0 {
+            self.counters.refills += 1;
+            self.rebuild(mask, false, true, out);
+        }
+    }
+
+    /// Re-ranks the boards in `mask` from a scan of all wallets (and, with
+    /// `tiers`, re-evaluates every tier).
+    fn rebuild(&mut self, mask: u16, tiers: bool, discover: bool, out: &mut Vec<AnalyticsEvent>) {
+        if mask == ALL_BOARDS {
+            self.counters.rebuilds += 1;
+        }
+        let now = self.now_ms;
+        let bayes_min = self.cfg.bayes_minutes();
+        let cap1 = self.boards[0].cap() + 1;
+        let mut heaps: Vec<BinaryHeap<Entry>> = (0..BOARDS).map(|_| BinaryHeap::new()).collect();
+        for i in 0..self.wallets.len() {
+            let wi = u32::try_from(i).unwrap_or(u32::MAX);
+            let w = &mut self.wallets[i];
+            if w.state & S_LIVE == 0 {
+                continue;
+            }
+            w.board_mask &= !mask;
+            w.prune(now, bayes_min);
+            let ranked = is_ranked(&self.cfg, w);
+            let tier_may_drop = tiers && w.tier.is_some();
+            if !ranked && !tier_may_drop {
+                continue;
+            }
+            let v = view(&self.cfg, w, now);
+            if ranked {
+                let addr = *w.addr.as_bytes();
+                for (b, heap) in heaps.iter_mut().enumerate() {
+                    if mask & (1 << b) == 0 {
+                        continue;
+                    }
+                    let Some(k) = v.key(b) else { continue };
+                    let e = Entry::new(k, addr, wi);
+                    if heap.len() < cap1 {
+                        heap.push(e);
+                    } else if heap.peek().is_some_and(|top| e < *top) {
+                        heap.pop();
+                        heap.push(e);
+                    }
+                }
+            }
+            if tiers {
+                self.update_tier(wi, ranked, &v, out);
+            }
+        }
+        for (b, heap) in heaps.into_iter().enumerate() {
+            if mask & (1 << b) == 0 {
+                continue;
+            }
+            self.boards[b].replace(heap.into_vec());
+            let members: Vec<u32> = self.boards[b].iter().map(|e| e.idx).collect();
+            for &wi in &members {
+                self.wallets[wi as usize].board_mask |= 1 << b;
+            }
+            if discover {
+                for &wi in members.iter().take(self.cfg.discover_top) {
+                    self.discover(wi, b, out);
+                }
+            }
+        }
+    }
+
+    fn on_minute(&mut self, out: &mut Vec<AnalyticsEvent>) {
+        let now = self.now_ms;
+        let horizon = self.cfg.outcome_horizon_ms;
+        // Expire the outcomes of mints that stopped trading.
+        let mut i = 0;
+        while i < self.sweep_mints.len() {
+            let mi = self.sweep_mints[i] as usize;
+            let m = &mut self.mints[mi];
+            let before = self.decided.len();
+            let decided = &mut self.decided;
+            m.pending.retain(|p| {
+                let open = now - p.t_ms <= horizon;
+                if !open {
+                    decided.push((p.wallet, false));
+                }
+                open
+            });
+            self.counters.expired += (self.decided.len() - before) as u64;
+            if m.pending.is_empty() {
+                m.in_sweep = false;
+                self.sweep_mints.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        self.touched.clear();
+        self.record_decided();
+        // Age the Bayesian window.
+        let bayes_min = self.cfg.bayes_minutes();
+        let mut j = 0;
+        while j < self.recent_wallets.len() {
+            let wi = self.recent_wallets[j];
+            let w = &mut self.wallets[wi as usize];
+            if w.prune(now, bayes_min) {
+                self.touched.push(wi);
+            }
+            if w.recent.is_empty() {
+                w.state &= !S_IN_RECENT;
+                self.recent_wallets.swap_remove(j);
+            } else {
+                j += 1;
+            }
+        }
+        self.refresh_touched(out);
+        if now >= self.next_cluster_ms {
+            self.next_cluster_ms = now.saturating_add(self.cfg.cluster_every_ms.max(MINUTE_MS));
+            self.recluster(out);
+        }
+    }
+
+    fn on_hour(&mut self, out: &mut Vec<AnalyticsEvent>) {
+        self.sweep();
+        self.recluster(out);
+        self.rebuild(ALL_BOARDS, true, true, out);
+    }
+
+    /// Memory bounds: prunes co-buy pairs, compacts idle wallets, forgets
+    /// very idle ones and drops idle mints.
+    fn sweep(&mut self) {
+        let now = self.now_ms;
+        let cfg = &self.cfg;
+        let min_multi = period(now - cfg.pair_ttl_ms, MINUTE_MS);
+        let min_single = period(now - HOUR_MS, MINUTE_MS);
+        self.pairs
+            .retain(|_, p| p.last_min >= min_multi && (p.count >= 2 || p.last_min >= min_single));
+        let mut c = 2;
+        while self.pairs.len() > cfg.max_pairs && c < u32::MAX / 2 {
+            self.pairs.retain(|_, p| p.count >= c);
+            c *= 2;
+        }
+        // A wallet is forgotten only after its pairs expired.
+        let forget = cfg.forget_ms.max(cfg.pair_ttl_ms + HOUR_MS);
+        let bayes_min = cfg.bayes_minutes();
+        for i in 0..self.wallets.len() {
+            let w = &mut self.wallets[i];
+            if w.state & S_LIVE == 0 {
+                continue;
+            }
+            let idle = now - w.last_ms;
+            if idle > forget && w.state & (S_DIRTY | S_IN_RECENT) == 0 && w.cluster == NO_CLUSTER {
+                let addr = w.addr;
+                let mask = w.board_mask;
+                let wi = u32::try_from(i).unwrap_or(u32::MAX);
+                for b in 0..BOARDS {
+                    if mask & (1 << b) != 0 {
+                        self.boards[b].update(wi, addr.as_bytes(), None);
+                    }
+                }
+                self.index.remove(&addr);
+                let mut dead = Wallet::new(addr, 0);
+                dead.state = 0;
+                self.wallets[i] = dead;
+                self.free.push(wi);
+                self.counters.forgotten_wallets += 1;
+            } else if idle > cfg.idle_ms && w.compact(now, bayes_min) {
+                self.counters.compacted += 1;
+            }
+        }
+        for i in 0..self.mints.len() {
+            let m = &mut self.mints[i];
+            if m.live && now - m.last_ms > cfg.mint_idle_ms && m.pending.is_empty() {
+                m.live = false;
+                self.mint_index.remove(&m.addr);
+                self.free_mints.push(u32::try_from(i).unwrap_or(u32::MAX));
+                self.counters.evicted_mints += 1;
+            }
+        }
+    }
+
+    /// Recomputes sybil clusters from the co-buy pairs: a pair is an edge
+    /// when its co-buys number at least `cobuy_min_pairs` and exceed
+    /// `cobuy_share` of *both* wallets' buys; clusters are the connected
+    /// components; the best member (performance score) stays ranked, the
+    /// others are flagged `Sybil` and hidden.
+    fn recluster(&mut self, out: &mut Vec<AnalyticsEvent>) {
+        self.counters.reclusters += 1;
+        let cfg = &self.cfg;
+        let mut parent: FxHashMap<u32, u32> = FxHashMap::default();
+        fn find(parent: &mut FxHashMap<u32, u32>, x: u32) -> u32 {
+            let mut r = x;
+            while let Some(&p) = parent.get(&r) {
+                if p == r {
+                    break;
+                }
+                r = p;
+            }
+            let mut y = x;
+            while y != r {
+                let next = parent.get(&y).copied().unwrap_or(r);
+                parent.insert(y, r);
+                y = next;
+            }
+            r
+        }
+        for (&k, p) in &self.pairs {
+            if p.count < cfg.cobuy_min_pairs.max(1) {
+                continue;
+            }
+            let (a, b) = ((k >> 32) as u32, k as u32);
+            let (wa, wb) = (&self.wallets[a as usize], &self.wallets[b as usize]);
+            if wa.state & S_LIVE == 0 || wb.state & S_LIVE == 0 {
+                continue;
+            }
+            let most = wa.all.b.buys.max(wb.all.b.buys);
+            if f64::from(p.count) <= cfg.cobuy_share * f64::from(most) {
+                continue;
+            }
+            parent.entry(a).or_insert(a);
+            parent.entry(b).or_insert(b);
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra != rb {
+                parent.insert(ra.max(rb), ra.min(rb));
+            }
+        }
+        let nodes: Vec<u32> = parent.keys().copied().collect();
+        let mut groups: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+        for x in nodes {
+            let r = find(&mut parent, x);
+            groups.entry(r).or_default().push(x);
+        }
+
+        // Forget the old assignment, remembering who was hidden.
+        let mut prev: FxHashMap<u32, (u32, bool)> = FxHashMap::default();
+        for members in std::mem::take(&mut self.clusters).into_values() {
+            for m in members {
+                let w = &mut self.wallets[m as usize];
+                prev.insert(m, (w.cluster, w.flags & F_SYBIL != 0));
+                w.cluster = NO_CLUSTER;
+                w.flags &= !F_SYBIL;
+            }
+        }
+        let now = self.now_ms;
+        for (_, mut members) in groups {
+            if members.len() < 2 {
+                continue;
+            }
+            members.sort_unstable();
+            let best = members
+                .iter()
+                .copied()
+                .max_by(|&a, &b| {
+                    let (wa, wb) = (&self.wallets[a as usize], &self.wallets[b as usize]);
+                    let pa = perf(&self.cfg, wa, &view(&self.cfg, wa, now));
+                    let pb = perf(&self.cfg, wb, &view(&self.cfg, wb, now));
+                    pa.total_cmp(&pb)
+                        .then(wa.decided().cmp(&wb.decided()))
+                        .then(wb.addr.cmp(&wa.addr))
+                })
+                .unwrap_or(members[0]);
+            for &m in &members {
+                let w = &mut self.wallets[m as usize];
+                w.cluster = best;
+                if m != best {
+                    w.flags |= F_SYBIL;
+                }
+            }
+            self.clusters.insert(best, members);
+        }
+        // Re-rank and persist the wallets whose status changed.
+        let mut changed: Vec<u32> = Vec::new();
+        for (&m, &(cl, hidden)) in &prev {
+            let w = &self.wallets[m as usize];
+            if w.cluster != cl || (w.flags & F_SYBIL != 0) != hidden {
+                changed.push(m);
+            }
+        }
+        for members in self.clusters.values() {
+            for &m in members {
+                if !prev.contains_key(&m) {
+                    changed.push(m);
+                }
+            }
+        }
+        changed.sort_unstable();
+        for wi in changed {
+            self.mark_dirty(wi);
+            self.refresh(wi, out);
+        }
     }
 
     /// The wallet's card, if the wallet was seen.
     #[must_use]
     pub fn card(&self, wallet: &WalletAddress) -> Option<WalletCard> {
-        let _ = wallet;
-        None
+        let &wi = self.index.get(wallet)?;
+        let w = &self.wallets[wi as usize];
+        let now = self.now_ms;
+        let v = view(&self.cfg, w, now);
+        let mut all_time = w.all.b.stats();
+        all_time.avg_hold_ms = if w.all.b.closes == 0 {
+            0
+        } else {
+            i64::try_from(w.all.hold_ms / u64::from(w.all.b.closes)).unwrap_or(i64::MAX)
+        };
+        all_time.unrealized_pnl = self.unrealized(w);
+        let cluster = if w.cluster == NO_CLUSTER {
+            Vec::new()
+        } else {
+            self.clusters
+                .get(&w.cluster)
+                .map(|ms| {
+                    ms.iter()
+                        .filter(|&&m| m != wi)
+                        .take(5)
+                        .map(|&m| self.wallets[m as usize].addr)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Some(WalletCard {
+            wallet: w.addr,
+            tier: w.tier,
+            ranked: is_ranked(&self.cfg, w),
+            flags: w.flag_list(),
+            scores: self.scores(w, &v),
+            all_time,
+            windows: [
+                (Window::H24, v.sums[0].stats()),
+                (Window::D7, v.sums[1].stats()),
+                (Window::D30, v.sums[2].stats()),
+            ],
+            first_ms: w.first_ms,
+            last_ms: w.last_ms,
+            cluster,
+        })
+    }
+
+    fn scores(&self, w: &Wallet, v: &View) -> Scores {
+        let best = w.all.best.max(0);
+        Scores {
+            bayesian: v.bayesian(),
+            posterior: v.posterior,
+            window_wins: v.wins60,
+            window_losses: v.losses60,
+            recency_boost: v.recency,
+            size_factor: v.size,
+            performance: perf(&self.cfg, w, v),
+            wilson_lower: score::wilson_lower(w.all.b.wins, w.decided()),
+            pnl_excluding_best: if w.matched_sells == 0 {
+                w.all.b.pnl
+            } else {
+                w.all.b.pnl.saturating_sub(best)
+            },
+        }
+    }
+
+    /// Open lots valued at the last price of their mint, minus their cost.
+    fn unrealized(&self, w: &Wallet) -> i64 {
+        let mut per_mint: Vec<(u32, u32, u64, u64)> = Vec::new();
+        for l in &w.lots {
+            match per_mint
+                .iter_mut()
+                .find(|p| p.0 == l.mint && p.1 == l.generation)
+            {
+                Some(p) => {
+                    p.2 += l.tokens;
+                    p.3 += l.cost;
+                }
+                None => per_mint.push((l.mint, l.generation, l.tokens, l.cost)),
+            }
+        }
+        let mut total: i128 = 0;
+        for (mi, generation, tokens, cost) in per_mint {
+            let m = &self.mints[mi as usize];
+            if !m.live || m.generation != generation {
+                continue;
+            }
+            let value = m.liquidation_value(tokens, self.cfg.fee_bps);
+            total += i128::from(value) - i128::from(cost);
+        }
+        i64::try_from(total).unwrap_or(if total < 0 { i64::MIN } else { i64::MAX })
     }
 
     /// A page of a leaderboard (ranked wallets only).
@@ -320,44 +1502,231 @@ impl Analytics {
         offset: usize,
         limit: usize,
     ) -> Vec<LeaderRow> {
-        let _ = (metric, window, offset, limit);
-        Vec::new()
+        let b = board_of(metric, window);
+        let board = &self.boards[b];
+        let now = self.now_ms;
+        board
+            .iter()
+            .take(board.len())
+            .enumerate()
+            .skip(offset)
+            .take(limit)
+            .map(|(i, e)| {
+                let w = &self.wallets[e.idx as usize];
+                let v = view(&self.cfg, w, now);
+                LeaderRow {
+                    rank: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                    wallet: w.addr,
+                    value: v.value(b),
+                    tier: w.tier,
+                    score: v.bayesian(),
+                    stats: v.sums[b % 3].stats(),
+                    flags: w.flag_list(),
+                }
+            })
+            .collect()
     }
 
     /// How many ranked wallets a leaderboard holds (for paging).
     #[must_use]
     pub fn leaderboard_len(&self, metric: Metric, window: Window) -> usize {
-        let _ = (metric, window);
-        0
+        self.boards[board_of(metric, window)].len()
     }
 
     /// Wallets seen and currently tracked in memory.
     #[must_use]
     pub fn tracked_wallets(&self) -> usize {
-        0
+        self.index.len()
     }
 
-    /// Flags of every flagged wallet (for reports).
+    /// Flags of every flagged wallet (for reports), by address.
     #[must_use]
     pub fn flagged(&self) -> Vec<(WalletAddress, Vec<Flag>)> {
-        Vec::new()
+        let mut v: Vec<(WalletAddress, Vec<Flag>)> = self
+            .wallets
+            .iter()
+            .filter(|w| w.state & S_LIVE != 0 && w.flags != 0)
+            .map(|w| (w.addr, w.flag_list()))
+            .collect();
+        v.sort_unstable_by_key(|(a, _)| *a);
+        v
     }
 
     /// Wallets changed since the last call (for batched persistence), with
     /// their state.
     pub fn take_dirty(&mut self) -> Vec<WalletState> {
-        Vec::new()
+        let dirty = std::mem::take(&mut self.dirty);
+        let mut out = Vec::with_capacity(dirty.len());
+        for wi in dirty {
+            let w = &self.wallets[wi as usize];
+            if w.state & S_LIVE == 0 || w.state & S_DIRTY == 0 {
+                continue;
+            }
+            let snap = w.snapshot(self.mates(wi));
+            let state = WalletState {
+                wallet: w.addr,
+                last_ms: w.last_ms,
+                data: serde_json::to_value(snap).unwrap_or(serde_json::Value::Null),
+            };
+            self.wallets[wi as usize].state &= !S_DIRTY;
+            out.push(state);
+        }
+        out
     }
 
-    /// Restores wallets saved by [`Self::take_dirty`] (at start).
+    /// Cluster mates of a wallet with the co-buy count of each pair.
+    fn mates(&self, wi: u32) -> Vec<(WalletAddress, u32)> {
+        let w = &self.wallets[wi as usize];
+        if w.cluster == NO_CLUSTER {
+            return Vec::new();
+        }
+        self.clusters
+            .get(&w.cluster)
+            .map(|ms| {
+                ms.iter()
+                    .filter(|&&m| m != wi)
+                    .take(16)
+                    .map(|&m| {
+                        let c = self.pairs.get(&pair_key(wi, m)).map_or(0, |p| p.count);
+                        (self.wallets[m as usize].addr, c)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Restores wallets saved by [`Self::take_dirty`] (at start). States of
+    /// an unknown version or shape are skipped and counted
+    /// ([`Self::restore_skipped`]). Open lots and pending outcomes are not
+    /// persisted: sells of tokens bought before the restart realize nothing.
     pub fn restore(&mut self, states: Vec<WalletState>) {
-        let _ = states;
+        let mut mates: Vec<(u32, WalletAddress, u32)> = Vec::new();
+        let mut latest = if self.started { self.now_ms } else { i64::MIN };
+        for s in states {
+            let mut snap: SnapV1 = match serde_json::from_value(s.data) {
+                Ok(snap) if snap_ok(&snap) => snap,
+                _ => {
+                    self.restore_skipped += 1;
+                    continue;
+                }
+            };
+            let ms = std::mem::take(&mut snap.mates);
+            let w = Wallet::from_snapshot(s.wallet, snap);
+            latest = latest.max(w.last_ms);
+            let wi = if let Some(&wi) = self.index.get(&s.wallet) {
+                let old = &self.wallets[wi as usize];
+                for b in 0..BOARDS {
+                    if old.board_mask & (1 << b) != 0 {
+                        self.boards[b].update(wi, s.wallet.as_bytes(), None);
+                    }
+                }
+                self.wallets[wi as usize] = w;
+                wi
+            } else {
+                let wi = self.wallet_slot(&s.wallet, 0);
+                self.wallets[wi as usize] = w;
+                wi
+            };
+            let w = &mut self.wallets[wi as usize];
+            if !w.recent.is_empty() {
+                w.state |= S_IN_RECENT;
+                self.recent_wallets.push(wi);
+            }
+            for (mate, count) in ms {
+                mates.push((wi, mate, count));
+            }
+        }
+        for (wi, mate, count) in mates {
+            let Some(&mj) = self.index.get(&mate) else {
+                continue;
+            };
+            if count == 0 || mj == wi {
+                continue;
+            }
+            let last_min = period(self.wallets[wi as usize].last_ms, MINUTE_MS);
+            let p = self
+                .pairs
+                .entry(pair_key(wi, mj))
+                .or_insert(Pair { count: 0, last_min });
+            p.count = p.count.max(count);
+            p.last_min = p.last_min.max(last_min);
+        }
+        if latest == i64::MIN {
+            return;
+        }
+        if self.started {
+            self.now_ms = self.now_ms.max(latest);
+        } else {
+            self.started = true;
+            self.set_clock(latest);
+        }
+        let mut ignored = Vec::new();
+        self.recluster(&mut ignored);
+        self.rebuild(ALL_BOARDS, false, false, &mut ignored);
+        // A restored state is what the store has: nothing to save.
+        for wi in std::mem::take(&mut self.dirty) {
+            self.wallets[wi as usize].state &= !S_DIRTY;
+        }
+    }
+
+    /// States skipped by [`Self::restore`] so far (unknown version or shape).
+    #[must_use]
+    pub const fn restore_skipped(&self) -> usize {
+        self.restore_skipped
     }
 
     /// The last known price of a mint's curve, lamports per raw token × 1e9.
     #[must_use]
     pub fn last_price(&self, mint: &Mint) -> Option<u128> {
-        let _ = mint;
-        None
+        let &mi = self.mint_index.get(mint)?;
+        self.mints[mi as usize].price_e9()
     }
+
+    /// Bytes held, counted from the structures.
+    #[must_use]
+    pub fn memory(&self) -> MemoryReport {
+        fn map_bytes<K, V>(cap: usize) -> usize {
+            // hashbrown: one control byte per bucket, 8/7 buckets per slot.
+            cap * (size_of::<(K, V)>() + 1) * 8 / 7
+        }
+        let wallet_bytes = self.wallets.capacity() * size_of::<Wallet>()
+            + self.wallets.iter().map(Wallet::heap_bytes).sum::<usize>()
+            + self.free.capacity() * 4
+            + (self.dirty.capacity() + self.recent_wallets.capacity()) * 4;
+        MemoryReport {
+            wallets: self.index.len(),
+            wallet_bytes,
+            index_bytes: map_bytes::<WalletAddress, u32>(self.index.capacity()),
+            mint_bytes: self.mints.capacity() * size_of::<MintState>()
+                + self.mints.iter().map(MintState::heap_bytes).sum::<usize>()
+                + map_bytes::<Mint, u32>(self.mint_index.capacity()),
+            pair_bytes: map_bytes::<u64, Pair>(self.pairs.capacity())
+                + self
+                    .clusters
+                    .values()
+                    .map(|v| v.capacity() * 4 + 40)
+                    .sum::<usize>(),
+            board_bytes: self.boards.iter().map(Board::heap_bytes).sum(),
+        }
+    }
+
+    /// Bytes one wallet takes: its slot, its heap and its index entry.
+    #[must_use]
+    pub fn wallet_bytes(&self, wallet: &WalletAddress) -> Option<usize> {
+        let &wi = self.index.get(wallet)?;
+        let w = &self.wallets[wi as usize];
+        Some(size_of::<Wallet>() + w.heap_bytes() + (size_of::<(WalletAddress, u32)>() + 1) * 8 / 7)
+    }
+
+    /// Whether a wallet is compacted (idle: lots dropped).
+    #[must_use]
+    pub fn is_compacted(&self, wallet: &WalletAddress) -> bool {
+        self.index
+            .get(wallet)
+            .is_some_and(|&wi| self.wallets[wi as usize].state & S_COMPACT != 0)
+    }
+}
+
+fn snap_ok(s: &SnapV1) -> bool {
+    s.v == SNAP_VERSION
 }
