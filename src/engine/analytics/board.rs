@@ -64,10 +64,16 @@ pub(crate) struct Board {
     floor: Option<Entry>,
     top_n: usize,
     cap: usize,
+    /// The `top_k`-th member (None: fewer members), recomputed lazily when
+    /// a change reaches it: "is this wallet in the top k" is then one
+    /// comparison.
+    top_k: usize,
+    gate: Option<Entry>,
+    gate_dirty: bool,
 }
 
 impl Board {
-    pub fn new(top_n: usize) -> Self {
+    pub fn new(top_n: usize, top_k: usize) -> Self {
         let top_n = top_n.max(1);
         Self {
             set: BTreeSet::new(),
@@ -75,6 +81,16 @@ impl Board {
             floor: None,
             top_n,
             cap: top_n * 2,
+            top_k: top_k.max(1),
+            gate: None,
+            gate_dirty: true,
+        }
+    }
+
+    #[inline]
+    fn touch_gate(&mut self, e: &Entry) {
+        if self.gate.is_none_or(|g| *e <= g) {
+            self.gate_dirty = true;
         }
     }
 
@@ -82,10 +98,20 @@ impl Board {
         self.cap
     }
 
-    /// Applies a wallet's new order key (`None`: not eligible).
-    pub fn update(&mut self, idx: u32, addr: &[u8; 32], key: Option<u64>) -> Update {
-        if let Some(old) = self.members.remove(&idx) {
+    /// Applies a wallet's new order key (`None`: not eligible); `member`
+    /// says whether it is on the board now (the caller tracks it).
+    pub fn update(&mut self, idx: u32, addr: &[u8; 32], key: Option<u64>, member: bool) -> Update {
+        if member && let Some(old) = self.members.get(&idx) {
+            if key == Some(!old.inv) {
+                return Update {
+                    member: true,
+                    evicted: None,
+                };
+            }
+            let old = *old;
+            self.members.remove(&idx);
             self.set.remove(&old);
+            self.touch_gate(&old);
         }
         let out = Update {
             member: false,
@@ -100,10 +126,12 @@ impl Board {
         }
         self.set.insert(e);
         self.members.insert(idx, e);
+        self.touch_gate(&e);
         if self.set.len() > self.cap
             && let Some(worst) = self.set.pop_last()
         {
             self.members.remove(&worst.idx);
+            self.touch_gate(&worst);
             self.floor = Some(worst);
             if worst.idx == idx {
                 return out;
@@ -136,6 +164,7 @@ impl Board {
         };
         self.members = best.iter().map(|e| (e.idx, *e)).collect();
         self.set = best.into_iter().collect();
+        self.gate_dirty = true;
     }
 
     /// Members, best first.
@@ -153,9 +182,17 @@ impl Board {
         self.members.contains_key(&idx)
     }
 
-    /// The wallet's 0-based rank when it is among the first `within`.
-    pub fn rank_within(&self, idx: u32, within: usize) -> Option<usize> {
-        self.set.iter().take(within).position(|e| e.idx == idx)
+    /// The member's 0-based rank when it is among the first `top_k`.
+    pub fn top_rank(&mut self, idx: u32) -> Option<usize> {
+        let e = *self.members.get(&idx)?;
+        if self.gate_dirty {
+            self.gate = self.set.iter().nth(self.top_k - 1).copied();
+            self.gate_dirty = false;
+        }
+        if self.gate.is_some_and(|g| e > g) {
+            return None;
+        }
+        self.set.iter().take(self.top_k).position(|x| x.idx == idx)
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -167,6 +204,11 @@ impl Board {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn up(b: &mut Board, idx: u32, key: Option<u64>) -> Update {
+        let member = b.is_member(idx);
+        b.update(idx, &[0; 32], key, member)
+    }
 
     #[test]
     fn keys_preserve_order() {
@@ -193,20 +235,39 @@ mod tests {
 
     #[test]
     fn keeps_the_best_and_a_floor() {
-        let mut b = Board::new(2); // cap 4
+        let mut b = Board::new(2, 2); // cap 4
         for i in 0..6u32 {
-            b.update(i, &[0; 32], Some(u64::from(i)));
+            up(&mut b, i, Some(u64::from(i)));
         }
         let got: Vec<u32> = b.iter().map(|e| e.idx).collect();
         assert_eq!(got, [5, 4, 3, 2]);
         // 0 and 1 were pushed out: 1 is the floor, 0 stays under it.
-        assert!(!b.update(0, &[0; 32], Some(0)).member);
+        assert!(!up(&mut b, 0, Some(0)).member);
         // A member falling under the floor leaves.
-        assert!(!b.update(2, &[0; 32], Some(0)).member);
+        assert!(!up(&mut b, 2, Some(0)).member);
         assert!(!b.is_member(2));
         assert!(!b.needs_refill());
-        b.update(3, &[0; 32], None);
-        b.update(4, &[0; 32], None);
+        up(&mut b, 3, None);
+        up(&mut b, 4, None);
         assert!(b.needs_refill(), "one member left, wallets outside");
+    }
+
+    #[test]
+    fn top_rank_follows_changes_at_the_top() {
+        let mut b = Board::new(10, 3);
+        for i in 0..8u32 {
+            up(&mut b, i, Some(u64::from(i)));
+        }
+        assert_eq!(b.top_rank(7), Some(0));
+        assert_eq!(b.top_rank(5), Some(2));
+        assert_eq!(b.top_rank(4), None);
+        // 4 jumps to the top; 5 falls out of the top 3.
+        up(&mut b, 4, Some(100));
+        assert_eq!(b.top_rank(4), Some(0));
+        assert_eq!(b.top_rank(5), None);
+        // The leader leaves: 5 is back in.
+        up(&mut b, 4, None);
+        assert_eq!(b.top_rank(5), Some(2));
+        assert_eq!(b.top_rank(99), None, "not a member");
     }
 }

@@ -5,8 +5,7 @@
 //! Memory: a fixed tape and buyer ring per mint (allocated once per slot),
 //! pending buys capped per mint; mints idle for `mint_idle_ms` are dropped.
 
-use std::collections::VecDeque;
-
+use super::pending::{PendingBook, price_key};
 use crate::domain::Mint;
 use crate::engine::curve::Curve;
 
@@ -16,67 +15,9 @@ pub(crate) const RECENT_BUYS: usize = 16;
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RecentBuy {
     pub wallet: u32,
+    /// A later buy by another wallet already marked this one copied.
+    pub copied: bool,
     pub t_ms: i64,
-}
-
-/// A buy waiting for its outcome. The thresholds are pre-multiplied so that
-/// judging it against the VWAP is two integer products.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Pending {
-    pub wallet: u32,
-    pub t_ms: i64,
-    /// `sol * (10000 + win_bps)`, `sol * (10000 - loss_bps)`, `tokens * 10000`.
-    win_a: u128,
-    loss_a: u128,
-    b: u128,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    Open,
-    Win,
-    Loss,
-}
-
-impl Pending {
-    /// A buy of `tokens` for `sol` (net, as the tape counts it).
-    pub fn new(wallet: u32, t_ms: i64, sol: u64, tokens: u64, win_bps: u32, loss_bps: u32) -> Self {
-        let sol = u128::from(sol);
-        Self {
-            wallet,
-            t_ms,
-            win_a: sol * (10_000 + u128::from(win_bps)),
-            loss_a: sol * 10_000u128.saturating_sub(u128::from(loss_bps)),
-            b: u128::from(tokens) * 10_000,
-        }
-    }
-}
-
-/// SOL and token sums of the tape: VWAP = `sum_sol / sum_tok`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TapeSums {
-    sum_sol: u128,
-    sum_tok: u128,
-}
-
-impl TapeSums {
-    /// Judges a pending buy against the VWAP (no time check):
-    /// `vwap >= price * (1 + win)` is a win, `vwap <= price * (1 - loss)`
-    /// a loss, cross-multiplied in integers.
-    #[inline]
-    pub fn judge(self, p: &Pending) -> Verdict {
-        if self.sum_tok == 0 {
-            return Verdict::Open;
-        }
-        let lhs = self.sum_sol.saturating_mul(p.b);
-        if lhs >= p.win_a.saturating_mul(self.sum_tok) {
-            Verdict::Win
-        } else if lhs <= p.loss_a.saturating_mul(self.sum_tok) {
-            Verdict::Loss
-        } else {
-            Verdict::Open
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -97,7 +38,7 @@ pub(crate) struct MintState {
     recent: [RecentBuy; RECENT_BUYS],
     recent_len: u8,
     recent_head: u8,
-    pub pending: VecDeque<Pending>,
+    pub pending: PendingBook,
     /// Listed in the analytics' sweep list of mints with pending buys.
     pub in_sweep: bool,
 }
@@ -119,7 +60,7 @@ impl MintState {
             recent: [RecentBuy::default(); RECENT_BUYS],
             recent_len: 0,
             recent_head: 0,
-            pending: VecDeque::new(),
+            pending: PendingBook::default(),
             in_sweep: false,
         }
     }
@@ -163,20 +104,10 @@ impl MintState {
         self.sum_tok += u128::from(tokens);
     }
 
-    /// The tape's sums (a copy, to judge while the pending list is
-    /// borrowed).
+    /// The VWAP of the tape as a [`price_key`].
     #[inline]
-    pub fn clone_sums(&self) -> TapeSums {
-        TapeSums {
-            sum_sol: self.sum_sol,
-            sum_tok: self.sum_tok,
-        }
-    }
-
-    /// Judges a pending buy against the current VWAP (no time check).
-    #[cfg(test)]
-    pub fn judge(&self, p: &Pending) -> Verdict {
-        self.clone_sums().judge(p)
+    pub fn vwap_key(&self) -> u128 {
+        price_key(self.sum_sol, self.sum_tok)
     }
 
     /// The VWAP of the tape, lamports per raw token.
@@ -210,17 +141,32 @@ impl MintState {
         super::fifo::sell_proceeds(gross, fee_bps)
     }
 
-    /// The last buyers, newest first.
+    /// Ring positions of the last buyers, newest first.
     #[inline]
-    pub fn recent_buys(&self) -> impl Iterator<Item = RecentBuy> + '_ {
+    pub fn recent_slots(&self) -> impl Iterator<Item = usize> + use<> {
         let len = usize::from(self.recent_len);
         let head = usize::from(self.recent_head);
-        (0..len).map(move |i| self.recent[(head + RECENT_BUYS - 1 - i) % RECENT_BUYS])
+        (0..len).map(move |i| (head + RECENT_BUYS - 1 - i) % RECENT_BUYS)
+    }
+
+    #[inline]
+    pub fn recent_buy(&mut self, slot: usize) -> &mut RecentBuy {
+        &mut self.recent[slot]
+    }
+
+    /// The last buyers, newest first.
+    #[cfg(test)]
+    pub fn recent_buys(&self) -> impl Iterator<Item = RecentBuy> + '_ {
+        self.recent_slots().map(|i| self.recent[i])
     }
 
     #[inline]
     pub fn push_buy(&mut self, wallet: u32, t_ms: i64) {
-        self.recent[usize::from(self.recent_head)] = RecentBuy { wallet, t_ms };
+        self.recent[usize::from(self.recent_head)] = RecentBuy {
+            wallet,
+            copied: false,
+            t_ms,
+        };
         self.recent_head =
             u8::try_from((usize::from(self.recent_head) + 1) % RECENT_BUYS).unwrap_or(0);
         if usize::from(self.recent_len) < RECENT_BUYS {
@@ -229,7 +175,7 @@ impl MintState {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.tape.capacity() * 16 + self.pending.capacity() * size_of::<Pending>()
+        self.tape.capacity() * 16 + self.pending.heap_bytes()
     }
 }
 
@@ -246,21 +192,6 @@ mod tests {
         m.on_trade(500, 10, 0, 0, false, 2);
         assert!((m.vwap() - 40.0).abs() < 1e-12);
         assert_eq!(m.price_e9(), Some(50_000_000_000));
-    }
-
-    #[test]
-    fn judges_at_the_thresholds() {
-        let mut m = MintState::new(Mint::from_bytes([1; 32]), 1);
-        // Bought at 10 lamports/token; +20% = 12, -8% = 9.2.
-        let p = Pending::new(0, 0, 1_000, 100, 2_000, 800);
-        m.on_trade(1_100, 100, 0, 0, false, 1);
-        assert_eq!(m.judge(&p), Verdict::Open);
-        m.on_trade(1_200, 100, 0, 0, false, 1);
-        assert_eq!(m.judge(&p), Verdict::Win);
-        m.on_trade(921, 100, 0, 0, false, 1);
-        assert_eq!(m.judge(&p), Verdict::Open);
-        m.on_trade(920, 100, 0, 0, false, 1);
-        assert_eq!(m.judge(&p), Verdict::Loss);
     }
 
     #[test]

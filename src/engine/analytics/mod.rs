@@ -24,13 +24,17 @@
 //! - Leaderboards are top-N structures updated incrementally on each change
 //!   (`board.rs`): a query walks a `BTreeSet`, it never sorts.
 //! - Outcomes: per mint, a VWAP tape of the last `vwap_trades` trades and
-//!   the buys still pending, judged on each trade of that mint (O(pending))
-//!   and expired by time (`mint.rs`).
+//!   the buys still pending, judged on each trade of that mint through
+//!   price-ordered heaps (O(log n) per decided buy) and expired by time
+//!   (`mint.rs`, `pending.rs`).
 
 mod board;
 pub mod fifo;
 mod hash;
+mod index;
 mod mint;
+mod pending;
+mod position;
 pub mod score;
 mod wallet;
 mod window;
@@ -45,11 +49,13 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Mint, Side, TradeEvent, WalletAddress};
 use board::{Board, Entry, f64_key, i64_key};
 use hash::FxHashMap;
-use mint::{MintState, Pending, RECENT_BUYS, Verdict};
+use index::AddrIndex;
+use mint::{MintState, RECENT_BUYS};
+use position::{LOT_MOVED, Lot, Position};
 use score::{PerformanceInputs, next_tier, performance, posterior, recency_boost, size_factor};
 use wallet::{
-    F_FARMING, F_INTO, F_QUICK, F_SYBIL, LOT_MOVED, LotCaps, NO_CLUSTER, S_COMPACT, S_DIRTY,
-    S_IN_RECENT, S_LIVE, SNAP_VERSION, SnapV1, WLot, Wallet,
+    F_FARMING, F_INTO, F_QUICK, F_SYBIL, NO_CLUSTER, S_COMPACT, S_DIRTY, S_IN_RECENT, S_LIVE,
+    SNAP_VERSION, SnapV1, Wallet,
 };
 use window::{Bucket, DAY_MS, Delta, HOUR_MS, MINUTE_MS, period};
 
@@ -277,8 +283,9 @@ pub struct AnalyticsConfig {
     pub loss_bps: u32,
     pub outcome_horizon_ms: i64,
     pub vwap_trades: usize,
-    /// Bayesian prior Beta(alpha, beta) and its rolling window (whole
-    /// minutes: the current minute and the ones before it).
+    /// Bayesian prior Beta(alpha, beta) and its rolling window, kept in 12
+    /// slots (5 minutes each by default: an outcome counts for 55 to 60
+    /// minutes).
     pub prior_alpha: f64,
     pub prior_beta: f64,
     pub bayes_window_ms: i64,
@@ -318,9 +325,11 @@ pub struct AnalyticsConfig {
     pub tier_hysteresis: f64,
     /// Discovery: entering the first `discover_top` rows of a board.
     pub discover_top: usize,
-    /// Lot caps per (wallet, mint) and per wallet.
+    /// Lots kept per (wallet, mint), 1 to 4 (a buy beyond merges into the
+    /// newest lot), and open positions tracked per wallet (buys opening
+    /// more are not tracked: their sells realize nothing).
     pub lots_per_mint: usize,
-    pub lots_per_wallet: usize,
+    pub positions_per_wallet: usize,
     /// Pending outcomes kept per mint (the oldest is dropped beyond).
     pub max_pending_per_mint: usize,
     /// A wallet idle this long is compacted (its lots are dropped).
@@ -329,8 +338,15 @@ pub struct AnalyticsConfig {
     pub forget_ms: i64,
     /// A mint without trades this long is dropped.
     pub mint_idle_ms: i64,
+    /// Co-buy pairs counted per buy: the nearest earlier buyers of the mint
+    /// within `cobuy_window_ms` (a ring still connects through its nearest
+    /// members).
+    pub cobuy_partners: usize,
+    /// Slots of the filter that remembers a co-buy pair seen once (4 bytes
+    /// each); a pair enters the pair map on its second co-buy.
+    pub cobuy_filter_slots: usize,
     /// Co-buy pairs: kept this long after their last co-buy (single co-buys
-    /// only an hour), at most `max_pairs`.
+    /// only an hour, less when more than `max_pairs` exist).
     pub pair_ttl_ms: i64,
     pub max_pairs: usize,
     /// How often sybil clusters are recomputed (event time).
@@ -366,22 +382,25 @@ impl Default for AnalyticsConfig {
             tier_thresholds: [75.0, 60.0, 45.0],
             tier_hysteresis: 5.0,
             discover_top: 10,
-            lots_per_mint: 8,
-            lots_per_wallet: 64,
+            lots_per_mint: 4,
+            positions_per_wallet: 64,
             max_pending_per_mint: 512,
             idle_ms: 6 * HOUR_MS,
             forget_ms: 31 * DAY_MS,
             mint_idle_ms: 6 * HOUR_MS,
+            cobuy_partners: 4,
+            cobuy_filter_slots: 1 << 20,
             pair_ttl_ms: 7 * DAY_MS,
-            max_pairs: 4_000_000,
+            max_pairs: 1_000_000,
             cluster_every_ms: 5 * MINUTE_MS,
         }
     }
 }
 
 impl AnalyticsConfig {
-    fn bayes_minutes(&self) -> u32 {
-        u32::try_from((self.bayes_window_ms / MINUTE_MS).max(1)).unwrap_or(u32::MAX)
+    /// Length of one slot of the Bayesian window.
+    fn bayes_slot_ms(&self) -> i64 {
+        (self.bayes_window_ms / wallet::BAYES_SLOTS as i64).max(1)
     }
 }
 
@@ -410,8 +429,9 @@ pub struct Counters {
     pub expired: u64,
     /// Pending outcomes dropped to the per-mint cap (never decided).
     pub pending_dropped: u64,
-    /// Lots dropped to the per-wallet cap.
-    pub lots_forgotten: u64,
+    /// Buys not tracked: the wallet already had `positions_per_wallet`
+    /// open positions.
+    pub positions_untracked: u64,
     pub compacted: u64,
     pub forgotten_wallets: u64,
     pub evicted_mints: u64,
@@ -421,8 +441,9 @@ pub struct Counters {
     pub reclusters: u64,
 }
 
-/// Bytes held by the analytics, counted from the structures (capacities,
-/// plus 16 bytes per heap allocation).
+/// Bytes held by the analytics, counted from the structures (table and
+/// heap capacities plus 16 bytes per heap allocation; wallet slots in use).
+/// `size_of` figures: see [`Analytics::slot_sizes`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryReport {
     pub wallets: usize,
@@ -431,6 +452,8 @@ pub struct MemoryReport {
     /// The address → slot index.
     pub index_bytes: usize,
     pub mint_bytes: usize,
+    /// Open positions (lots) of active wallets.
+    pub position_bytes: usize,
     pub pair_bytes: usize,
     pub board_bytes: usize,
 }
@@ -438,12 +461,26 @@ pub struct MemoryReport {
 impl MemoryReport {
     #[must_use]
     pub const fn total(&self) -> usize {
-        self.wallet_bytes + self.index_bytes + self.mint_bytes + self.pair_bytes + self.board_bytes
+        self.wallet_bytes
+            + self.index_bytes
+            + self.mint_bytes
+            + self.position_bytes
+            + self.pair_bytes
+            + self.board_bytes
     }
 }
 
 const BOARDS: usize = Metric::ALL.len() * Window::ALL.len();
 const ALL_BOARDS: u16 = (1 << BOARDS) - 1;
+/// Boards of one metric (bits of its three windows).
+const fn metric_boards(m: Metric) -> u16 {
+    0b111 << (board_of(m, Window::H24) as u16)
+}
+/// What a Bayesian window's aging changes.
+const SCORE_BOARDS: u16 = metric_boards(Metric::Score);
+/// What a decided outcome changes (the windows' trades, PnL and volume do
+/// not move).
+const OUTCOME_BOARDS: u16 = SCORE_BOARDS | metric_boards(Metric::WinRate);
 
 const fn board_of(metric: Metric, window: Window) -> usize {
     let m = match metric {
@@ -528,7 +565,7 @@ impl View {
 }
 
 fn view(cfg: &AnalyticsConfig, w: &Wallet, now: i64) -> View {
-    let (wins60, losses60) = w.bayes_counts(now, cfg.bayes_minutes());
+    let (wins60, losses60) = w.bayes_counts(now, cfg.bayes_slot_ms());
     let age_h = i64::from(period(now, HOUR_MS)) - i64::from(period(w.last_ms, HOUR_MS));
     View {
         sums: w.window_sums(now),
@@ -587,9 +624,10 @@ pub struct Analytics {
     now_ms: i64,
     minute: u32,
     hour: u32,
+    bayes_slot: u32,
     next_cluster_ms: i64,
     wallets: Vec<Wallet>,
-    index: FxHashMap<WalletAddress, u32>,
+    index: AddrIndex,
     free: Vec<u32>,
     mints: Vec<MintState>,
     mint_index: FxHashMap<Mint, u32>,
@@ -599,13 +637,20 @@ pub struct Analytics {
     /// Wallets with outcomes in the Bayesian window (for its aging).
     recent_wallets: Vec<u32>,
     dirty: Vec<u32>,
+    /// Open lots by (wallet slot, mint slot).
+    positions: FxHashMap<u64, Position>,
     pairs: FxHashMap<u64, Pair>,
+    /// Fingerprints of co-buy pairs seen once (direct-mapped, lossy).
+    cobuy_seen: Vec<u32>,
     /// Sybil clusters by id (the best member's slot), members sorted.
     clusters: FxHashMap<u32, Vec<u32>>,
     boards: Vec<Board>,
     counters: Counters,
-    touched: Vec<u32>,
-    decided: Vec<(u32, bool)>,
+    /// Wallets to refresh this event, with the boards their change
+    /// reaches.
+    touched: Vec<(u32, u16)>,
+    /// Outcomes to record: (wallet, win, time).
+    decided: Vec<(u32, bool, i64)>,
     restore_skipped: usize,
 }
 
@@ -631,16 +676,18 @@ impl Default for Analytics {
 impl Analytics {
     #[must_use]
     pub fn new(cfg: AnalyticsConfig) -> Self {
-        let boards = (0..BOARDS).map(|_| Board::new(cfg.top_n)).collect();
+        let boards = (0..BOARDS)
+            .map(|_| Board::new(cfg.top_n, cfg.discover_top))
+            .collect();
         Self {
-            cfg,
             started: false,
             now_ms: 0,
             minute: 0,
             hour: 0,
+            bayes_slot: 0,
             next_cluster_ms: 0,
             wallets: Vec::new(),
-            index: FxHashMap::default(),
+            index: AddrIndex::default(),
             free: Vec::new(),
             mints: Vec::new(),
             mint_index: FxHashMap::default(),
@@ -648,13 +695,16 @@ impl Analytics {
             sweep_mints: Vec::new(),
             recent_wallets: Vec::new(),
             dirty: Vec::new(),
+            positions: FxHashMap::default(),
             pairs: FxHashMap::default(),
+            cobuy_seen: vec![0; cfg.cobuy_filter_slots.max(1)],
             clusters: FxHashMap::default(),
             boards,
             counters: Counters::default(),
             touched: Vec::new(),
             decided: Vec::new(),
             restore_skipped: 0,
+            cfg,
         }
     }
 
@@ -685,6 +735,8 @@ impl Analytics {
             return out;
         }
         let t = ev.timestamp_ms;
+        // The trader first: its cache misses overlap with the mint's work.
+        let wi = self.wallet_slot(&ev.trader, t);
         let mi = self.mint_slot(&ev.mint, t);
         {
             let m = &mut self.mints[mi as usize];
@@ -700,13 +752,12 @@ impl Analytics {
         }
         self.touched.clear();
         self.judge_pending(mi, t);
-        let wi = self.wallet_slot(&ev.trader, t);
         match ev.side {
             Side::Buy => self.on_buy(wi, mi, ev),
             Side::Sell => self.on_sell(wi, mi, ev),
         }
         self.mark_dirty(wi);
-        self.touched.push(wi);
+        self.touched.push((wi, ALL_BOARDS));
         self.refresh_touched(&mut out);
         self.refill(&mut out);
         out
@@ -756,6 +807,7 @@ impl Analytics {
         self.now_ms = ts;
         self.minute = period(ts, MINUTE_MS);
         self.hour = period(ts, HOUR_MS);
+        self.bayes_slot = period(ts, self.cfg.bayes_slot_ms());
         self.next_cluster_ms = ts.saturating_add(self.cfg.cluster_every_ms);
     }
 
@@ -776,7 +828,7 @@ impl Analytics {
     }
 
     fn wallet_slot(&mut self, addr: &WalletAddress, t: i64) -> u32 {
-        if let Some(&i) = self.index.get(addr) {
+        if let Some(i) = self.slot_of(addr) {
             return i;
         }
         let w = Wallet::new(*addr, t);
@@ -791,6 +843,12 @@ impl Analytics {
         i
     }
 
+    #[inline]
+    fn slot_of(&self, addr: &WalletAddress) -> Option<u32> {
+        let wallets = &self.wallets;
+        self.index.get(addr, |i| wallets[i as usize].addr)
+    }
+
     fn mark_dirty(&mut self, wi: u32) {
         let w = &mut self.wallets[wi as usize];
         if w.state & S_DIRTY == 0 {
@@ -801,41 +859,26 @@ impl Analytics {
 
     /// Judges the mint's pending buys on its new VWAP; expired ones lose.
     fn judge_pending(&mut self, mi: u32, t: i64) {
-        let horizon = self.cfg.outcome_horizon_ms;
         let m = &mut self.mints[mi as usize];
         if m.pending.is_empty() {
             return;
         }
-        let tape = m.clone_sums();
-        let decided = &mut self.decided;
-        let mut expired = 0;
-        m.pending.retain(|p| {
-            if t - p.t_ms > horizon {
-                decided.push((p.wallet, false));
-                expired += 1;
-                return false;
-            }
-            match tape.judge(p) {
-                Verdict::Open => true,
-                Verdict::Win => {
-                    decided.push((p.wallet, true));
-                    false
-                }
-                Verdict::Loss => {
-                    decided.push((p.wallet, false));
-                    false
-                }
-            }
-        });
-        self.counters.expired += expired;
+        let vwap = m.vwap_key();
+        let before = self.decided.len();
+        m.pending
+            .judge(vwap, t, self.cfg.outcome_horizon_ms, &mut self.decided);
+        self.counters.expired += self.decided[before..]
+            .iter()
+            .filter(|d| !d.1 && d.2 != t)
+            .count() as u64;
         self.record_decided();
     }
 
-    /// Records `self.decided` into the wallets (at the clock) and lists them
-    /// in `touched`.
+    /// Records `self.decided` into the wallets and lists them in
+    /// `touched`. An expired buy's loss is dated at its deadline.
     fn record_decided(&mut self) {
-        let now = self.now_ms;
-        for (wi, win) in std::mem::take(&mut self.decided) {
+        let mut decided = std::mem::take(&mut self.decided);
+        for &(wi, win, at) in &decided {
             if win {
                 self.counters.wins += 1;
             } else {
@@ -845,12 +888,14 @@ impl Analytics {
             if w.state & S_LIVE == 0 {
                 continue;
             }
-            if w.record_outcome(win, now) {
+            if w.record_outcome(win, at, self.cfg.bayes_slot_ms()) {
                 self.recent_wallets.push(wi);
             }
             self.mark_dirty(wi);
-            self.touched.push(wi);
+            self.touched.push((wi, OUTCOME_BOARDS));
         }
+        decided.clear();
+        self.decided = decided;
     }
 
     fn on_buy(&mut self, wi: u32, mi: u32, ev: &TradeEvent) {
@@ -858,16 +903,18 @@ impl Analytics {
         let t = ev.timestamp_ms;
         let cost = fifo::buy_cost(ev.sol.0, cfg.fee_bps);
         let moved = moved_price(ev, cfg.moved_price_bps);
-        let m = &self.mints[mi as usize];
+        let m = &mut self.mints[mi as usize];
         let generation = m.generation;
 
         // Copies and co-buys: earlier buyers of this mint within the windows.
+        // Each earlier buy is marked copied once (by its first copier).
         let reach = cfg.copy_window_ms.max(cfg.cobuy_window_ms);
         let mut copied = [(0u32, 0i64); RECENT_BUYS];
         let mut n_copied = 0;
         let mut partners = [0u32; RECENT_BUYS];
         let mut n_partners = 0;
-        for rb in m.recent_buys() {
+        for slot in m.recent_slots() {
+            let rb = m.recent_buy(slot);
             let dt = t - rb.t_ms;
             if dt > reach {
                 break;
@@ -875,66 +922,81 @@ impl Analytics {
             if rb.wallet == wi || dt < 0 {
                 continue;
             }
-            if dt <= cfg.copy_window_ms {
+            if dt <= cfg.copy_window_ms && !rb.copied {
+                rb.copied = true;
                 copied[n_copied] = (rb.wallet, rb.t_ms);
                 n_copied += 1;
             }
-            if dt <= cfg.cobuy_window_ms && !partners[..n_partners].contains(&rb.wallet) {
+            if dt <= cfg.cobuy_window_ms
+                && n_partners < cfg.cobuy_partners
+                && !partners[..n_partners].contains(&rb.wallet)
+            {
                 partners[n_partners] = rb.wallet;
                 n_partners += 1;
             }
         }
-        for &(other, t_buy) in &copied[..n_copied] {
-            self.wallets[other as usize].mark_copied(mi, generation, t_buy, t);
-        }
-        let minute = period(t, MINUTE_MS);
-        for &other in &partners[..n_partners] {
-            let p = self.pairs.entry(pair_key(wi, other)).or_insert(Pair {
-                count: 0,
-                last_min: minute,
-            });
-            p.count = p.count.saturating_add(1);
-            p.last_min = p.last_min.max(minute);
-        }
-
-        let m = &mut self.mints[mi as usize];
         m.push_buy(wi, t);
-        if m.pending.len() >= self.cfg.max_pending_per_mint.max(1) {
-            m.pending.pop_front();
-            self.counters.pending_dropped += 1;
-        }
-        m.pending.push_back(Pending::new(
+        let price = pending::price_key(u128::from(ev.sol.0), u128::from(ev.tokens.0));
+        if m.pending.push(
             wi,
             t,
-            ev.sol.0,
-            ev.tokens.0,
-            self.cfg.win_bps,
-            self.cfg.loss_bps,
-        ));
+            price,
+            cfg.win_bps,
+            cfg.loss_bps,
+            cfg.max_pending_per_mint,
+        ) {
+            self.counters.pending_dropped += 1;
+        }
         if !m.in_sweep {
             m.in_sweep = true;
             self.sweep_mints.push(mi);
         }
+        for &(other, t_buy) in &copied[..n_copied] {
+            if let Some(p) = self.positions.get_mut(&position::key(other, mi))
+                && p.generation == generation
+            {
+                p.mark_copied(t_buy, t);
+            }
+        }
+        let minute = period(t, MINUTE_MS);
+        for &other in &partners[..n_partners] {
+            self.cobuy(pair_key(wi, other), minute);
+        }
 
-        let caps = LotCaps {
-            per_mint: self.cfg.lots_per_mint,
-            per_wallet: self.cfg.lots_per_wallet,
+        // The lot.
+        let lot = Lot {
+            tokens: ev.tokens.0,
+            cost,
+            t_ms: t,
+            follow_dt: 0,
+            flags: if moved { LOT_MOVED } else { 0 },
         };
+        let cap = self.cfg.lots_per_mint;
         let w = &mut self.wallets[wi as usize];
         w.touch(t);
-        let (opened, forgotten) = w.buy_lot(
-            WLot {
-                mint: mi,
-                generation,
-                tokens: ev.tokens.0,
-                cost,
-                t_ms: t,
-                follow_ms: 0,
-                flags: if moved { LOT_MOVED } else { 0 },
-            },
-            caps,
-        );
-        self.counters.lots_forgotten += u64::from(forgotten);
+        let mut opened = false;
+        match self.positions.entry(position::key(wi, mi)) {
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let p = o.get_mut();
+                if p.generation != generation || p.is_empty() {
+                    // A stale position of a reused mint slot.
+                    *p = Position::new(generation);
+                    opened = true;
+                }
+                p.buy(lot, cap);
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                if usize::from(w.open) < self.cfg.positions_per_wallet {
+                    let mut p = Position::new(generation);
+                    p.buy(lot, cap);
+                    v.insert(p);
+                    w.open += 1;
+                    opened = true;
+                } else {
+                    self.counters.positions_untracked += 1;
+                }
+            }
+        }
         w.all.buy_cost = w.all.buy_cost.saturating_add(cost);
         w.apply(
             &Delta {
@@ -947,6 +1009,31 @@ impl Analytics {
         );
     }
 
+    /// Counts one co-buy of a pair: the first sighting only sets a filter
+    /// slot; the second enters the pair map.
+    fn cobuy(&mut self, key: u64, minute: u32) {
+        if let Some(p) = self.pairs.get_mut(&key) {
+            p.count = p.count.saturating_add(1);
+            p.last_min = p.last_min.max(minute);
+            return;
+        }
+        let h = key.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let slot = usize::try_from(h >> 32).unwrap_or(0) % self.cobuy_seen.len();
+        let fp = u32::try_from(h & 0xffff_ffff).unwrap_or(1) | 1;
+        if self.cobuy_seen[slot] == fp {
+            self.cobuy_seen[slot] = 0;
+            self.pairs.insert(
+                key,
+                Pair {
+                    count: 2,
+                    last_min: minute,
+                },
+            );
+        } else {
+            self.cobuy_seen[slot] = fp;
+        }
+    }
+
     fn on_sell(&mut self, wi: u32, mi: u32, ev: &TradeEvent) {
         let cfg = &self.cfg;
         let t = ev.timestamp_ms;
@@ -954,7 +1041,26 @@ impl Analytics {
         let generation = self.mints[mi as usize].generation;
         let w = &mut self.wallets[wi as usize];
         w.touch(t);
-        let (m, into) = w.sell_lots(mi, generation, ev.tokens.0, proceeds, t, cfg.sell_into_ms);
+        let key = position::key(wi, mi);
+        let (m, into) = match self.positions.get_mut(&key) {
+            Some(p) if p.generation == generation => {
+                let r = p.sell(ev.tokens.0, proceeds, t, cfg.sell_into_ms, &mut w.holds);
+                if p.is_empty() {
+                    self.positions.remove(&key);
+                    w.open = w.open.saturating_sub(1);
+                }
+                r
+            }
+            other => {
+                if other.is_some() {
+                    self.positions.remove(&key);
+                    w.open = w.open.saturating_sub(1);
+                }
+                let mut m = fifo::SellMatch::default();
+                m.finish(ev.tokens.0, proceeds);
+                (m, false)
+            }
+        };
         if m.matched_tokens > 0 {
             w.matched_sells = w.matched_sells.saturating_add(1);
             if into {
@@ -1005,37 +1111,58 @@ impl Analytics {
         let mut touched = std::mem::take(&mut self.touched);
         if touched.len() > 1 {
             touched.sort_unstable();
-            touched.dedup();
+            // One refresh per wallet, with the union of the boards.
+            let mut j = 0;
+            for i in 1..touched.len() {
+                if touched[i].0 == touched[j].0 {
+                    touched[j].1 |= touched[i].1;
+                } else {
+                    j += 1;
+                    touched[j] = touched[i];
+                }
+            }
+            touched.truncate(j + 1);
         }
-        for &wi in &touched {
-            self.refresh(wi, out);
+        for &(wi, boards) in &touched {
+            self.refresh(wi, boards, out);
         }
         touched.clear();
         self.touched = touched;
     }
 
-    /// Re-evaluates one wallet: board keys, tier, discovery.
-    fn refresh(&mut self, wi: u32, out: &mut Vec<AnalyticsEvent>) {
+    /// Re-evaluates one wallet: the keys of `boards` (the others did not
+    /// change), tier, discovery.
+    fn refresh(&mut self, wi: u32, boards: u16, out: &mut Vec<AnalyticsEvent>) {
         let now = self.now_ms;
         let cfg = &self.cfg;
         let w = &mut self.wallets[wi as usize];
         if w.state & S_LIVE == 0 {
             return;
         }
-        w.prune(now, cfg.bayes_minutes());
+        w.prune(now);
         let ranked = is_ranked(cfg, w);
         if !ranked && w.board_mask == 0 && w.tier.is_none() {
             return;
         }
         let v = view(cfg, w, now);
         let addr = *w.addr.as_bytes();
+        // A wallet leaving or entering the ranking changes every board.
+        let boards = if ranked && w.board_mask != 0 || !ranked && w.board_mask == 0 {
+            boards
+        } else {
+            ALL_BOARDS
+        };
         for b in 0..BOARDS {
-            let key = if ranked { v.key(b) } else { None };
             let bit = 1u16 << b;
-            if key.is_none() && self.wallets[wi as usize].board_mask & bit == 0 {
+            if boards & bit == 0 {
                 continue;
             }
-            let up = self.boards[b].update(wi, &addr, key);
+            let key = if ranked { v.key(b) } else { None };
+            let member = self.wallets[wi as usize].board_mask & bit != 0;
+            if key.is_none() && !member {
+                continue;
+            }
+            let up = self.boards[b].update(wi, &addr, key, member);
             if let Some(e) = up.evicted {
                 self.wallets[e as usize].board_mask &= !bit;
             }
@@ -1061,7 +1188,7 @@ impl Analytics {
         if w.disc_mask & bit != 0 {
             return;
         }
-        if let Some(r) = self.boards[b].rank_within(wi, self.cfg.discover_top) {
+        if let Some(r) = self.boards[b].top_rank(wi) {
             w.disc_mask |= bit;
             out.push(AnalyticsEvent::Discovered {
                 wallet: w.addr,
@@ -1127,7 +1254,6 @@ impl Analytics {
             self.counters.rebuilds += 1;
         }
         let now = self.now_ms;
-        let bayes_min = self.cfg.bayes_minutes();
         let cap1 = self.boards[0].cap() + 1;
         let mut heaps: Vec<BinaryHeap<Entry>> = (0..BOARDS).map(|_| BinaryHeap::new()).collect();
         for i in 0..self.wallets.len() {
@@ -1137,7 +1263,7 @@ impl Analytics {
                 continue;
             }
             w.board_mask &= !mask;
-            w.prune(now, bayes_min);
+            w.prune(now);
             let ranked = is_ranked(&self.cfg, w);
             let tier_may_drop = tiers && w.tier.is_some();
             if !ranked && !tier_may_drop {
@@ -1190,14 +1316,7 @@ impl Analytics {
             let mi = self.sweep_mints[i] as usize;
             let m = &mut self.mints[mi];
             let before = self.decided.len();
-            let decided = &mut self.decided;
-            m.pending.retain(|p| {
-                let open = now - p.t_ms <= horizon;
-                if !open {
-                    decided.push((p.wallet, false));
-                }
-                open
-            });
+            m.pending.expire(now, horizon, &mut self.decided);
             self.counters.expired += (self.decided.len() - before) as u64;
             if m.pending.is_empty() {
                 m.in_sweep = false;
@@ -1208,23 +1327,29 @@ impl Analytics {
         }
         self.touched.clear();
         self.record_decided();
-        // Age the Bayesian window.
-        let bayes_min = self.cfg.bayes_minutes();
-        let mut j = 0;
-        while j < self.recent_wallets.len() {
-            let wi = self.recent_wallets[j];
-            let w = &mut self.wallets[wi as usize];
-            if w.prune(now, bayes_min) {
-                self.touched.push(wi);
-            }
-            if w.recent.is_empty() {
-                w.state &= !S_IN_RECENT;
-                self.recent_wallets.swap_remove(j);
-            } else {
-                j += 1;
+        // Age the Bayesian window: when a slot boundary passes, re-rank
+        // the wallets with outcomes in it; forget those it emptied.
+        let slot_ms = self.cfg.bayes_slot_ms();
+        let slot = period(now, slot_ms);
+        if slot != self.bayes_slot {
+            self.bayes_slot = slot;
+            let mut j = 0;
+            while j < self.recent_wallets.len() {
+                let wi = self.recent_wallets[j];
+                let w = &mut self.wallets[wi as usize];
+                self.touched.push((wi, SCORE_BOARDS));
+                if w.bayes_counts(now, slot_ms) == (0, 0) {
+                    w.state &= !S_IN_RECENT;
+                    self.recent_wallets.swap_remove(j);
+                } else {
+                    j += 1;
+                }
             }
         }
         self.refresh_touched(out);
+        if self.pairs.len() > self.cfg.max_pairs {
+            self.prune_pairs();
+        }
         if now >= self.next_cluster_ms {
             self.next_cluster_ms = now.saturating_add(self.cfg.cluster_every_ms.max(MINUTE_MS));
             self.recluster(out);
@@ -1240,20 +1365,11 @@ impl Analytics {
     /// Memory bounds: prunes co-buy pairs, compacts idle wallets, forgets
     /// very idle ones and drops idle mints.
     fn sweep(&mut self) {
+        self.prune_pairs();
         let now = self.now_ms;
         let cfg = &self.cfg;
-        let min_multi = period(now - cfg.pair_ttl_ms, MINUTE_MS);
-        let min_single = period(now - HOUR_MS, MINUTE_MS);
-        self.pairs
-            .retain(|_, p| p.last_min >= min_multi && (p.count >= 2 || p.last_min >= min_single));
-        let mut c = 2;
-        while self.pairs.len() > cfg.max_pairs && c < u32::MAX / 2 {
-            self.pairs.retain(|_, p| p.count >= c);
-            c *= 2;
-        }
         // A wallet is forgotten only after its pairs expired.
         let forget = cfg.forget_ms.max(cfg.pair_ttl_ms + HOUR_MS);
-        let bayes_min = cfg.bayes_minutes();
         for i in 0..self.wallets.len() {
             let w = &mut self.wallets[i];
             if w.state & S_LIVE == 0 {
@@ -1266,27 +1382,69 @@ impl Analytics {
                 let wi = u32::try_from(i).unwrap_or(u32::MAX);
                 for b in 0..BOARDS {
                     if mask & (1 << b) != 0 {
-                        self.boards[b].update(wi, addr.as_bytes(), None);
+                        self.boards[b].update(wi, addr.as_bytes(), None, true);
                     }
                 }
-                self.index.remove(&addr);
+                self.index.remove(&addr, wi);
                 let mut dead = Wallet::new(addr, 0);
                 dead.state = 0;
                 self.wallets[i] = dead;
                 self.free.push(wi);
                 self.counters.forgotten_wallets += 1;
-            } else if idle > cfg.idle_ms && w.compact(now, bayes_min) {
+            } else if idle > cfg.idle_ms && w.compact(now) {
                 self.counters.compacted += 1;
             }
         }
         for i in 0..self.mints.len() {
             let m = &mut self.mints[i];
             if m.live && now - m.last_ms > cfg.mint_idle_ms && m.pending.is_empty() {
+                m.generation = m.generation.wrapping_add(1);
                 m.live = false;
                 self.mint_index.remove(&m.addr);
                 self.free_mints.push(u32::try_from(i).unwrap_or(u32::MAX));
                 self.counters.evicted_mints += 1;
             }
+        }
+        // Positions of compacted or forgotten wallets and of dropped mints.
+        let (wallets, mints) = (&mut self.wallets, &self.mints);
+        self.positions.retain(|&k, p| {
+            let w = &mut wallets[position::wallet_of(k) as usize];
+            let m = &mints[position::mint_of(k) as usize];
+            let keep =
+                w.state & (S_LIVE | S_COMPACT) == S_LIVE && m.live && m.generation == p.generation;
+            if !keep {
+                w.open = w.open.saturating_sub(1);
+            }
+            keep
+        });
+        if self.positions.capacity() > 4 * self.positions.len().max(1024) {
+            self.positions.shrink_to_fit();
+        }
+    }
+
+    /// Bounds the co-buy pairs: pairs expire `pair_ttl_ms` after their last
+    /// co-buy, single co-buys after an hour; above `max_pairs`, single
+    /// co-buys go from the oldest (halving their age limit down to a
+    /// minute), then pairs by count.
+    fn prune_pairs(&mut self) {
+        let now = self.now_ms;
+        let min_multi = period(now - self.cfg.pair_ttl_ms, MINUTE_MS);
+        let now_min = period(now, MINUTE_MS);
+        let mut single_age = 60u32;
+        loop {
+            let min_single = now_min.saturating_sub(single_age);
+            self.pairs.retain(|_, p| {
+                p.last_min >= min_multi && (p.count >= 2 || p.last_min >= min_single)
+            });
+            if self.pairs.len() <= self.cfg.max_pairs || single_age <= 1 {
+                break;
+            }
+            single_age /= 2;
+        }
+        let mut c = 2;
+        while self.pairs.len() > self.cfg.max_pairs && c < u32::MAX / 2 {
+            self.pairs.retain(|_, p| p.count >= c);
+            c *= 2;
         }
     }
 
@@ -1397,14 +1555,14 @@ impl Analytics {
         changed.sort_unstable();
         for wi in changed {
             self.mark_dirty(wi);
-            self.refresh(wi, out);
+            self.refresh(wi, ALL_BOARDS, out);
         }
     }
 
     /// The wallet's card, if the wallet was seen.
     #[must_use]
     pub fn card(&self, wallet: &WalletAddress) -> Option<WalletCard> {
-        let &wi = self.index.get(wallet)?;
+        let wi = self.slot_of(wallet)?;
         let w = &self.wallets[wi as usize];
         let now = self.now_ms;
         let v = view(&self.cfg, w, now);
@@ -1414,7 +1572,7 @@ impl Analytics {
         } else {
             i64::try_from(w.all.hold_ms / u64::from(w.all.b.closes)).unwrap_or(i64::MAX)
         };
-        all_time.unrealized_pnl = self.unrealized(w);
+        all_time.unrealized_pnl = self.unrealized(wi, w);
         let cluster = if w.cluster == NO_CLUSTER {
             Vec::new()
         } else {
@@ -1467,28 +1625,22 @@ impl Analytics {
     }
 
     /// Open lots valued at the last price of their mint, minus their cost.
-    fn unrealized(&self, w: &Wallet) -> i64 {
-        let mut per_mint: Vec<(u32, u32, u64, u64)> = Vec::new();
-        for l in &w.lots {
-            match per_mint
-                .iter_mut()
-                .find(|p| p.0 == l.mint && p.1 == l.generation)
-            {
-                Some(p) => {
-                    p.2 += l.tokens;
-                    p.3 += l.cost;
-                }
-                None => per_mint.push((l.mint, l.generation, l.tokens, l.cost)),
-            }
+    /// Scans the position map (a card is rare; a trade never does this).
+    fn unrealized(&self, wi: u32, w: &Wallet) -> i64 {
+        if w.open == 0 {
+            return 0;
         }
         let mut total: i128 = 0;
-        for (mi, generation, tokens, cost) in per_mint {
-            let m = &self.mints[mi as usize];
-            if !m.live || m.generation != generation {
+        for (&k, p) in &self.positions {
+            if position::wallet_of(k) != wi {
                 continue;
             }
-            let value = m.liquidation_value(tokens, self.cfg.fee_bps);
-            total += i128::from(value) - i128::from(cost);
+            let m = &self.mints[position::mint_of(k) as usize];
+            if !m.live || m.generation != p.generation {
+                continue;
+            }
+            let value = m.liquidation_value(p.tokens(), self.cfg.fee_bps);
+            total += i128::from(value) - i128::from(p.cost());
         }
         i64::try_from(total).unwrap_or(if total < 0 { i64::MIN } else { i64::MAX })
     }
@@ -1613,11 +1765,11 @@ impl Analytics {
             let ms = std::mem::take(&mut snap.mates);
             let w = Wallet::from_snapshot(s.wallet, snap);
             latest = latest.max(w.last_ms);
-            let wi = if let Some(&wi) = self.index.get(&s.wallet) {
+            let wi = if let Some(wi) = self.slot_of(&s.wallet) {
                 let old = &self.wallets[wi as usize];
                 for b in 0..BOARDS {
                     if old.board_mask & (1 << b) != 0 {
-                        self.boards[b].update(wi, s.wallet.as_bytes(), None);
+                        self.boards[b].update(wi, s.wallet.as_bytes(), None, true);
                     }
                 }
                 self.wallets[wi as usize] = w;
@@ -1628,7 +1780,7 @@ impl Analytics {
                 wi
             };
             let w = &mut self.wallets[wi as usize];
-            if !w.recent.is_empty() {
+            if w.bayes.entries().iter().any(|e| e.1 > 0 || e.2 > 0) {
                 w.state |= S_IN_RECENT;
                 self.recent_wallets.push(wi);
             }
@@ -1637,7 +1789,7 @@ impl Analytics {
             }
         }
         for (wi, mate, count) in mates {
-            let Some(&mj) = self.index.get(&mate) else {
+            let Some(mj) = self.slot_of(&mate) else {
                 continue;
             };
             if count == 0 || mj == wi {
@@ -1689,18 +1841,22 @@ impl Analytics {
             // hashbrown: one control byte per bucket, 8/7 buckets per slot.
             cap * (size_of::<(K, V)>() + 1) * 8 / 7
         }
-        let wallet_bytes = self.wallets.capacity() * size_of::<Wallet>()
+        // Slots in use: the vector's spare capacity is reserved address
+        // space the allocator never touched (not resident).
+        let wallet_bytes = self.wallets.len() * size_of::<Wallet>()
             + self.wallets.iter().map(Wallet::heap_bytes).sum::<usize>()
             + self.free.capacity() * 4
             + (self.dirty.capacity() + self.recent_wallets.capacity()) * 4;
         MemoryReport {
             wallets: self.index.len(),
             wallet_bytes,
-            index_bytes: map_bytes::<WalletAddress, u32>(self.index.capacity()),
+            index_bytes: self.index.bytes(),
             mint_bytes: self.mints.capacity() * size_of::<MintState>()
                 + self.mints.iter().map(MintState::heap_bytes).sum::<usize>()
                 + map_bytes::<Mint, u32>(self.mint_index.capacity()),
+            position_bytes: map_bytes::<u64, Position>(self.positions.capacity()),
             pair_bytes: map_bytes::<u64, Pair>(self.pairs.capacity())
+                + self.cobuy_seen.capacity() * 4
                 + self
                     .clusters
                     .values()
@@ -1710,20 +1866,37 @@ impl Analytics {
         }
     }
 
-    /// Bytes one wallet takes: its slot, its heap and its index entry.
+    /// Bytes one wallet takes: its slot, its heap, its index entry and its
+    /// open positions.
     #[must_use]
     pub fn wallet_bytes(&self, wallet: &WalletAddress) -> Option<usize> {
-        let &wi = self.index.get(wallet)?;
+        let wi = self.slot_of(wallet)?;
         let w = &self.wallets[wi as usize];
-        Some(size_of::<Wallet>() + w.heap_bytes() + (size_of::<(WalletAddress, u32)>() + 1) * 8 / 7)
+        let entry = |kv: usize| (kv + 1) * 8 / 7;
+        Some(
+            size_of::<Wallet>()
+                + w.heap_bytes()
+                + entry(size_of::<(u64, u32)>())
+                + usize::from(w.open) * entry(size_of::<(u64, Position)>()),
+        )
+    }
+
+    /// `size_of` of a wallet slot, a position entry's value and a mint
+    /// slot, for reports.
+    #[must_use]
+    pub const fn slot_sizes() -> (usize, usize, usize) {
+        (
+            size_of::<Wallet>(),
+            size_of::<Position>(),
+            size_of::<MintState>(),
+        )
     }
 
     /// Whether a wallet is compacted (idle: lots dropped).
     #[must_use]
     pub fn is_compacted(&self, wallet: &WalletAddress) -> bool {
-        self.index
-            .get(wallet)
-            .is_some_and(|&wi| self.wallets[wi as usize].state & S_COMPACT != 0)
+        self.slot_of(wallet)
+            .is_some_and(|wi| self.wallets[wi as usize].state & S_COMPACT != 0)
     }
 }
 

@@ -902,7 +902,11 @@ fn idle_wallets_are_compacted_then_forgotten_and_mints_dropped() {
     let before = a.wallet_bytes(&wallet(1)).unwrap();
     a.tick(T0 + 7 * 60 * MIN);
     assert!(a.is_compacted(&wallet(1)));
-    assert!(a.wallet_bytes(&wallet(1)).unwrap() < before);
+    assert!(
+        a.wallet_bytes(&wallet(1)).unwrap() < before,
+        "{before} {:?}",
+        a.wallet_bytes(&wallet(1))
+    );
     assert_eq!(a.last_price(&mint(1)), None, "idle mint dropped");
     // Its lots are gone: a later sell realizes nothing.
     feed(&mut a, &mk.sell_all(1, 1, T0 + 8 * 60 * MIN).unwrap());
@@ -920,21 +924,33 @@ fn idle_wallets_are_compacted_then_forgotten_and_mints_dropped() {
 }
 
 #[test]
-fn lots_are_capped_per_wallet() {
+fn positions_are_capped_per_wallet() {
     let mut mk = Market::default();
     let mut a = Analytics::new(AnalyticsConfig {
-        lots_per_wallet: 4,
+        positions_per_wallet: 4,
         ..cfg()
     });
     for m in 0..6u8 {
         feed(&mut a, &mk.buy(1, m, SOL / 10, T0 + i64::from(m)));
     }
-    assert_eq!(a.counters().lots_forgotten, 2);
-    // The oldest position was forgotten: its sell is unmatched.
-    feed(&mut a, &mk.sell_all(1, 0, T0 + 10).unwrap());
+    assert_eq!(a.counters().positions_untracked, 2);
+    // The newest positions were not tracked: their sells are unmatched.
+    feed(&mut a, &mk.sell_all(1, 5, T0 + 10).unwrap());
     assert_eq!(a.counters().unmatched_sells, 1);
-    feed(&mut a, &mk.sell_all(1, 5, T0 + 11).unwrap());
+    feed(&mut a, &mk.sell_all(1, 0, T0 + 11).unwrap());
     assert_eq!(a.counters().unmatched_sells, 1);
+    // A closed position frees its place.
+    feed(&mut a, &mk.buy(1, 7, SOL / 10, T0 + 12));
+    assert_eq!(a.counters().positions_untracked, 2);
+}
+
+#[test]
+fn co_buy_pairs_enter_the_map_on_their_second_co_buy() {
+    let mut a = sybil_market(1);
+    assert!(a.pairs.is_empty());
+    a = sybil_market(2);
+    assert_eq!(a.pairs.len(), 6, "4 ring wallets: 6 pairs");
+    assert!(a.pairs.values().all(|p| p.count == 2));
 }
 
 // ---------------------------------------------------------- persistence

@@ -1,26 +1,19 @@
-//! One wallet's state: all-time totals, sparse hourly/daily buckets, the
-//! minute buckets of the Bayesian window, open lots, and the counters behind
-//! the anti-farming flags.
+//! One wallet's state: all-time totals, sparse hour and day buckets (in one
+//! sorted vector: one heap block per wallet), an inline ring for the
+//! Bayesian window, and the counters behind the anti-farming flags. Its open lots live in the analytics'
+//! position map.
 //!
-//! Two shapes with one type: an *active* wallet holds its open lots; a
-//! wallet idle for `idle_ms` is *compacted*: lots dropped (later sells of
-//! those tokens realize nothing and count as unmatched), hourly buckets
-//! pruned, vectors shrunk. What stays is the summary the leaderboards,
-//! cards and persistence need (a few hundred bytes, see `docs/benchmarks.md`).
+//! A wallet idle for `idle_ms` is *compacted*: its positions are dropped
+//! (later sells of those tokens realize nothing and count as unmatched),
+//! buckets pruned, the vector shrunk. What stays is the summary the
+//! leaderboards, cards and persistence need (a few hundred bytes, see
+//! `docs/benchmarks.md`).
 
 use serde::{Deserialize, Serialize};
 
-use super::fifo::{SellMatch, take};
-use super::window::{
-    Bucket, DAY_MS, Delta, HOUR_MS, MINUTE_MS, MinuteOutcomes, add_to, period, prune, sum_since,
-};
+use super::window::{Bucket, DAY_MS, DAY_TAG, Delta, HOUR_MS, HOUR_TAG, Series, TAGS, period};
 use super::{Flag, Tier};
 use crate::domain::WalletAddress;
-
-/// Lot flags.
-pub(crate) const LOT_COPIED: u8 = 1;
-pub(crate) const LOT_MOVED: u8 = 2;
-pub(crate) const LOT_MATCHED: u8 = 4;
 
 /// Wallet flag bits (persisted).
 pub(crate) const F_QUICK: u8 = 1;
@@ -40,17 +33,75 @@ pub(crate) const NO_CLUSTER: u32 = u32::MAX;
 /// Hold times kept for the quick-flip median.
 pub(crate) const HOLD_SAMPLES: usize = 8;
 
-/// An open lot of one mint in a wallet's lot array.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct WLot {
-    pub mint: u32,
-    pub generation: u32,
-    pub tokens: u64,
-    pub cost: u64,
-    pub t_ms: i64,
-    /// Time of the last copier's buy (when `LOT_COPIED`).
-    pub follow_ms: i64,
-    pub flags: u8,
+/// Slots of the Bayesian window ring (each `bayes_window_ms / 12` long:
+/// 5 minutes by default).
+pub(crate) const BAYES_SLOTS: usize = 12;
+
+/// Wins and losses of the Bayesian window by slot, inline (no heap): the
+/// window at slot `n` is slots `n - 11 ..= n`, so with 5-minute slots an
+/// outcome counts for 55 to 60 minutes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct BayesRing {
+    /// Absolute index of the newest slot written.
+    newest: u32,
+    w: [u16; BAYES_SLOTS],
+    l: [u16; BAYES_SLOTS],
+}
+
+impl BayesRing {
+    const N: u32 = BAYES_SLOTS as u32;
+
+    pub fn record(&mut self, slot: u32, win: bool) {
+        if slot > self.newest {
+            let clear = (slot - self.newest).min(Self::N);
+            for k in 0..clear {
+                let i = ((slot - k) % Self::N) as usize;
+                self.w[i] = 0;
+                self.l[i] = 0;
+            }
+            self.newest = slot;
+        } else if slot + Self::N <= self.newest {
+            return; // older than the ring
+        }
+        let i = (slot % Self::N) as usize;
+        if win {
+            self.w[i] = self.w[i].saturating_add(1);
+        } else {
+            self.l[i] = self.l[i].saturating_add(1);
+        }
+    }
+
+    /// Wins and losses in the window ending at slot `now`.
+    pub fn counts(&self, now: u32) -> (u32, u32) {
+        let mut wl = (0, 0);
+        for k in 0..Self::N {
+            let Some(abs) = self.newest.checked_sub(k) else {
+                break;
+            };
+            if abs + Self::N <= now {
+                break;
+            }
+            if abs > now {
+                continue;
+            }
+            let i = (abs % Self::N) as usize;
+            wl.0 += u32::from(self.w[i]);
+            wl.1 += u32::from(self.l[i]);
+        }
+        wl
+    }
+
+    /// Non-empty slots as (absolute slot, wins, losses), oldest first.
+    pub fn entries(&self) -> Vec<(u32, u16, u16)> {
+        (0..Self::N)
+            .rev()
+            .filter_map(|k| {
+                let abs = self.newest.checked_sub(k)?;
+                let i = (abs % Self::N) as usize;
+                (self.w[i] > 0 || self.l[i] > 0).then_some((abs, self.w[i], self.l[i]))
+            })
+            .collect()
+    }
 }
 
 /// The last hold times (ms, saturating at u32) of buys that were copied or
@@ -119,24 +170,18 @@ pub(crate) struct Totals {
     pub buy_cost: u64,
 }
 
-/// Caps on the lot array.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LotCaps {
-    pub per_mint: usize,
-    pub per_wallet: usize,
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct Wallet {
     pub addr: WalletAddress,
     pub first_ms: i64,
     pub last_ms: i64,
     pub all: Totals,
-    pub hourly: Vec<Bucket>,
-    pub daily: Vec<Bucket>,
-    pub recent: Vec<MinuteOutcomes>,
-    pub lots: Vec<WLot>,
+    /// Hour buckets (`HOUR_TAG`) then day buckets (`DAY_TAG`), sorted.
+    pub series: Series,
+    pub bayes: BayesRing,
     pub holds: Holds,
+    /// Open positions in the position map.
+    pub open: u16,
     /// Sells that matched lots, and those of them sold into followers.
     pub matched_sells: u32,
     pub into_sells: u32,
@@ -161,11 +206,10 @@ impl Wallet {
             first_ms: t_ms,
             last_ms: t_ms,
             all: Totals::default(),
-            hourly: Vec::new(),
-            daily: Vec::new(),
-            recent: Vec::new(),
-            lots: Vec::new(),
+            series: Series::default(),
+            bayes: BayesRing::default(),
             holds: Holds::default(),
+            open: 0,
             matched_sells: 0,
             into_sells: 0,
             cluster: NO_CLUSTER,
@@ -194,80 +238,85 @@ impl Wallet {
             .all
             .hold_ms
             .saturating_add(u64::try_from(d.hold_ms.max(0)).unwrap_or(0));
-        add_to(&mut self.hourly, period(t_ms, HOUR_MS), d);
-        add_to(&mut self.daily, period(t_ms, DAY_MS), d);
+        self.series.add(HOUR_TAG | period(t_ms, HOUR_MS), d);
+        self.series.add(DAY_TAG | period(t_ms, DAY_MS), d);
     }
 
-    /// Records a decided outcome at `t_ms`; `true` when the wallet's
-    /// Bayesian window was empty before (list it for aging).
-    pub fn record_outcome(&mut self, win: bool, t_ms: i64) -> bool {
+    /// Records a decided outcome at `t_ms` (in Bayesian slots of
+    /// `slot_ms`); `true` when the wallet was not listed for the Bayesian
+    /// window's aging.
+    pub fn record_outcome(&mut self, win: bool, t_ms: i64, slot_ms: i64) -> bool {
         let d = Delta {
             wins: u32::from(win),
             losses: u32::from(!win),
             ..Delta::default()
         };
         self.apply(&d, t_ms);
-        let m = period(t_ms, MINUTE_MS);
-        match self.recent.last_mut() {
-            Some(last) if last.m == m => {
-                if win {
-                    last.w = last.w.saturating_add(1);
-                } else {
-                    last.l = last.l.saturating_add(1);
-                }
-            }
-            _ => self.recent.push(MinuteOutcomes {
-                m,
-                w: u16::from(win),
-                l: u16::from(!win),
-            }),
-        }
+        self.bayes.record(period(t_ms, slot_ms), win);
         let newly = self.state & S_IN_RECENT == 0;
         self.state |= S_IN_RECENT;
         newly
     }
 
-    /// Drops buckets that left every window; `true` when the Bayesian
-    /// window (`bayes_min` minutes) lost outcomes.
-    pub fn prune(&mut self, now_ms: i64, bayes_min: u32) -> bool {
-        prune(&mut self.hourly, period(now_ms, HOUR_MS).saturating_sub(23));
-        prune(&mut self.daily, period(now_ms, DAY_MS).saturating_sub(29));
-        let min_m = period(now_ms, MINUTE_MS).saturating_sub(bayes_min.max(1) - 1);
-        let n = self.recent.iter().take_while(|o| o.m < min_m).count();
-        if n > 0 {
-            self.recent.drain(..n);
-        }
-        n > 0
+    /// Wins and losses in the Bayesian window at `now_ms`.
+    pub fn bayes_counts(&self, now_ms: i64, slot_ms: i64) -> (u32, u32) {
+        self.bayes.counts(period(now_ms, slot_ms))
     }
 
-    /// Wins and losses decided in the Bayesian window: the current minute
-    /// and the `bayes_min - 1` before it.
-    pub fn bayes_counts(&self, now_ms: i64, bayes_min: u32) -> (u32, u32) {
-        let min_m = period(now_ms, MINUTE_MS).saturating_sub(bayes_min.max(1) - 1);
-        self.recent
-            .iter()
-            .filter(|o| o.m >= min_m)
-            .fold((0, 0), |(w, l), o| (w + u32::from(o.w), l + u32::from(o.l)))
+    /// Drops buckets that left every window.
+    pub fn prune(&mut self, now_ms: i64) {
+        let min_h = HOUR_TAG | period(now_ms, HOUR_MS).saturating_sub(23);
+        let min_d = DAY_TAG | period(now_ms, DAY_MS).saturating_sub(29);
+        let s = self.series.as_slice();
+        if s.first().is_some_and(|b| b.t < min_h) || s.iter().any(|b| b.t >= DAY_TAG && b.t < min_d)
+        {
+            self.series.retain(|b| {
+                if b.t >= DAY_TAG {
+                    b.t >= min_d
+                } else {
+                    b.t >= min_h
+                }
+            });
+        }
     }
 
     /// Window sums at `now`: [24 h, 7 d, 30 d].
     #[inline]
     pub fn window_sums(&self, now_ms: i64) -> [Bucket; 3] {
-        let h24 = sum_since(&self.hourly, period(now_ms, HOUR_MS).saturating_sub(23));
+        let min_h = HOUR_TAG | period(now_ms, HOUR_MS).saturating_sub(23);
         let d = period(now_ms, DAY_MS);
-        let (min7, min30) = (d.saturating_sub(6), d.saturating_sub(29));
+        let (min7, min30) = (
+            DAY_TAG | d.saturating_sub(6),
+            DAY_TAG | d.saturating_sub(29),
+        );
+        let mut h24 = Bucket::default();
         let mut d7 = Bucket::default();
         let mut d30 = Bucket::default();
-        for b in self.daily.iter().rev() {
-            if b.t < min30 {
-                break;
-            }
-            d30.add(b);
-            if b.t >= min7 {
-                d7.add(b);
+        for b in self.series.as_slice() {
+            if b.t >= DAY_TAG {
+                if b.t >= min30 {
+                    d30.add(b);
+                    if b.t >= min7 {
+                        d7.add(b);
+                    }
+                }
+            } else if b.t >= min_h {
+                h24.add(b);
             }
         }
         [h24, d7, d30]
+    }
+
+    /// Hour and day buckets, untagged (persistence).
+    pub fn split_series(&self) -> (Vec<Bucket>, Vec<Bucket>) {
+        let untag = |b: &Bucket| Bucket {
+            t: b.t & !TAGS,
+            ..*b
+        };
+        let s = self.series.as_slice();
+        let h = s.iter().filter(|b| b.t < DAY_TAG).map(untag).collect();
+        let d = s.iter().filter(|b| b.t >= DAY_TAG).map(untag).collect();
+        (h, d)
     }
 
     pub fn decided(&self) -> u32 {
@@ -305,110 +354,13 @@ impl Wallet {
         v
     }
 
-    /// Adds a lot for a buy; `true` when it opens a position (no open lot of
-    /// that mint). Returns also how many lots were forgotten to the caps.
-    pub fn buy_lot(&mut self, lot: WLot, caps: LotCaps) -> (bool, u32) {
-        let mut same = 0usize;
-        let mut newest = None;
-        for (i, l) in self.lots.iter().enumerate() {
-            if l.mint == lot.mint && l.generation == lot.generation {
-                same += 1;
-                newest = Some(i);
-            }
-        }
-        let opened = same == 0;
-        if same >= caps.per_mint.max(1)
-            && let Some(i) = newest
-        {
-            let l = &mut self.lots[i];
-            l.tokens = l.tokens.saturating_add(lot.tokens);
-            l.cost = l.cost.saturating_add(lot.cost);
-            l.flags |= lot.flags & LOT_MOVED;
-            return (opened, 0);
-        }
-        let mut forgotten = 0;
-        if self.lots.len() >= caps.per_wallet.max(1) {
-            self.lots.remove(0);
-            forgotten = 1;
-        }
-        self.lots.push(lot);
-        (opened, forgotten)
-    }
-
-    /// Marks the newest lot of `mint` bought at or before `t_buy` as copied
-    /// by a buy at `t_follow`.
-    pub fn mark_copied(&mut self, mint: u32, generation: u32, t_buy: i64, t_follow: i64) {
-        if let Some(l) = self
-            .lots
-            .iter_mut()
-            .rev()
-            .find(|l| l.mint == mint && l.generation == generation && l.t_ms <= t_buy)
-        {
-            l.flags |= LOT_COPIED;
-            l.follow_ms = l.follow_ms.max(t_follow);
-        }
-    }
-
-    /// Matches a sell against the lots of one mint, oldest first. Records
-    /// the first hold of each copied or price-moving lot, and whether the
-    /// sell went into followers (a copied lot sold within `sell_into_ms` of
-    /// its last copier's buy).
-    pub fn sell_lots(
-        &mut self,
-        mint: u32,
-        generation: u32,
-        tokens: u64,
-        proceeds: u64,
-        t_ms: i64,
-        sell_into_ms: i64,
-    ) -> (SellMatch, bool) {
-        let mut m = SellMatch::default();
-        let mut into = false;
-        let mut want = tokens;
-        let mut i = 0;
-        while want > 0 && i < self.lots.len() {
-            let l = &mut self.lots[i];
-            if l.mint != mint || l.generation != generation {
-                i += 1;
-                continue;
-            }
-            let (got, part) = take(&mut l.tokens, &mut l.cost, want);
-            want -= got;
-            m.matched_tokens += got;
-            m.matched_cost += part;
-            m.lots_touched += 1;
-            let hold = t_ms - l.t_ms;
-            m.hold_ms += hold;
-            if l.flags & LOT_MATCHED == 0 {
-                l.flags |= LOT_MATCHED;
-                if l.flags & (LOT_COPIED | LOT_MOVED) != 0 {
-                    self.holds.push(hold);
-                }
-            }
-            let l = &self.lots[i];
-            if l.flags & LOT_COPIED != 0 && t_ms - l.follow_ms <= sell_into_ms {
-                into = true;
-            }
-            if l.tokens == 0 {
-                self.lots.remove(i);
-            } else {
-                i += 1;
-            }
-        }
-        m.finish(tokens, proceeds);
-        (m, into)
-    }
-
     /// Drops per-mint state and spare capacity (an idle wallet).
-    pub fn compact(&mut self, now_ms: i64, bayes_min: u32) -> bool {
+    pub fn compact(&mut self, now_ms: i64) -> bool {
         if self.state & S_COMPACT != 0 {
             return false;
         }
-        self.prune(now_ms, bayes_min);
-        self.lots = Vec::new();
-        self.hourly.shrink_to_fit();
-        self.daily.shrink_to_fit();
-        self.recent.shrink_to_fit();
+        self.prune(now_ms);
+        self.series.shrink();
         self.state |= S_COMPACT;
         true
     }
@@ -416,14 +368,7 @@ impl Wallet {
     /// Heap bytes owned (capacity), counting an allocator header of 16
     /// bytes per allocation.
     pub fn heap_bytes(&self) -> usize {
-        fn v<T>(x: &Vec<T>) -> usize {
-            if x.capacity() == 0 {
-                0
-            } else {
-                x.capacity() * size_of::<T>() + 16
-            }
-        }
-        v(&self.hourly) + v(&self.daily) + v(&self.recent) + v(&self.lots)
+        self.series.heap_bytes()
     }
 }
 
@@ -442,6 +387,7 @@ pub(crate) struct SnapV1 {
     pub buy_cost: u64,
     pub h: Vec<Bucket>,
     pub d: Vec<Bucket>,
+    /// Bayesian window slots: (slot index, wins, losses).
     pub o: Vec<(u32, u16, u16)>,
     pub holds: Vec<u32>,
     pub ms: u32,
@@ -459,6 +405,7 @@ pub(crate) const SNAP_VERSION: u32 = 1;
 
 impl Wallet {
     pub fn snapshot(&self, mates: Vec<(WalletAddress, u32)>) -> SnapV1 {
+        let (h, d) = self.split_series();
         SnapV1 {
             v: SNAP_VERSION,
             first: self.first_ms,
@@ -469,9 +416,9 @@ impl Wallet {
             um_sells: self.all.unmatched_sells,
             um_sol: self.all.unmatched_sol,
             buy_cost: self.all.buy_cost,
-            h: self.hourly.clone(),
-            d: self.daily.clone(),
-            o: self.recent.iter().map(|o| (o.m, o.w, o.l)).collect(),
+            h,
+            d,
+            o: self.bayes.entries(),
             holds: self.holds.to_vec(),
             ms: self.matched_sells,
             is: self.into_sells,
@@ -494,12 +441,27 @@ impl Wallet {
             unmatched_sol: s.um_sol,
             buy_cost: s.buy_cost,
         };
-        w.hourly = s.h;
-        w.daily = s.d;
-        w.recent =
-            s.o.into_iter()
-                .map(|(m, w, l)| MinuteOutcomes { m, w, l })
+        for (slot, wins, losses) in s.o {
+            for _ in 0..wins {
+                w.bayes.record(slot, true);
+            }
+            for _ in 0..losses {
+                w.bayes.record(slot, false);
+            }
+        }
+        let mut series: Vec<Bucket> =
+            s.h.into_iter()
+                .map(|b| Bucket {
+                    t: HOUR_TAG | (b.t & !TAGS),
+                    ..b
+                })
+                .chain(s.d.into_iter().map(|b| Bucket {
+                    t: DAY_TAG | (b.t & !TAGS),
+                    ..b
+                }))
                 .collect();
+        series.sort_unstable_by_key(|b| b.t);
+        w.series = Series::from_sorted(series);
         w.holds = Holds::from_slice(&s.holds);
         w.matched_sells = s.ms;
         w.into_sells = s.is;
@@ -515,6 +477,7 @@ impl Wallet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::analytics::window::MINUTE_MS;
 
     #[test]
     fn holds_keep_the_last_samples_and_median() {
@@ -535,55 +498,21 @@ mod tests {
         assert_eq!(h.to_vec()[7], 0);
     }
 
-    fn lot(mint: u32, tokens: u64, cost: u64, t_ms: i64) -> WLot {
-        WLot {
-            mint,
-            generation: 0,
-            tokens,
-            cost,
-            t_ms,
-            follow_ms: 0,
-            flags: 0,
-        }
-    }
-
     #[test]
-    fn lots_of_different_mints_are_independent_fifos() {
-        let caps = LotCaps {
-            per_mint: 8,
-            per_wallet: 64,
-        };
-        let mut w = Wallet::new(WalletAddress::from_bytes([1; 32]), 0);
-        assert!(w.buy_lot(lot(1, 10, 100, 0), caps).0);
-        assert!(w.buy_lot(lot(2, 10, 500, 1), caps).0);
-        assert!(!w.buy_lot(lot(1, 10, 300, 2), caps).0);
-        let (m, _) = w.sell_lots(1, 0, 15, 1_000, 10, 0);
-        assert_eq!(m.matched_cost, 100 + 150);
-        assert_eq!(m.realized, 750);
-        assert_eq!(m.hold_ms, 10 + 8);
-        assert_eq!(w.lots.len(), 2);
-        // Another generation of the same slot is another mint.
-        let (m, _) = w.sell_lots(2, 1, 10, 1_000, 10, 0);
-        assert_eq!(m.unmatched_tokens, 10);
-    }
-
-    #[test]
-    fn caps_merge_per_mint_and_forget_oldest_per_wallet() {
-        let caps = LotCaps {
-            per_mint: 2,
-            per_wallet: 3,
-        };
-        let mut w = Wallet::new(WalletAddress::from_bytes([1; 32]), 0);
-        for i in 0..3 {
-            w.buy_lot(lot(1, 1, 10, i), caps);
-        }
-        assert_eq!(w.lots.len(), 2);
-        assert_eq!(w.lots[1].tokens, 2);
-        w.buy_lot(lot(2, 1, 10, 5), caps);
-        let (_, forgotten) = w.buy_lot(lot(3, 1, 10, 6), caps);
-        assert_eq!(forgotten, 1);
-        assert_eq!(w.lots.len(), 3);
-        assert_eq!(w.lots[0].tokens, 2, "the oldest lot went");
+    fn bayes_ring_keeps_twelve_slots() {
+        let mut r = BayesRing::default();
+        r.record(100, true);
+        r.record(100, false);
+        r.record(105, true);
+        assert_eq!(r.counts(105), (2, 1));
+        assert_eq!(r.counts(111), (2, 1));
+        assert_eq!(r.counts(112), (1, 0), "slot 100 left");
+        assert_eq!(r.counts(117), (0, 0));
+        assert_eq!(r.entries(), vec![(100, 1, 1), (105, 1, 0)]);
+        r.record(130, true);
+        assert_eq!(r.entries(), vec![(130, 1, 0)]);
+        r.record(110, true); // too old: ignored
+        assert_eq!(r.counts(130), (1, 0));
     }
 
     #[test]
@@ -597,19 +526,26 @@ mod tests {
         };
         w.apply(&d, t0);
         w.apply(&d, t0 + 2 * DAY_MS);
-        w.record_outcome(true, t0 + 2 * DAY_MS);
+        w.record_outcome(true, t0 + 2 * DAY_MS, 5 * MINUTE_MS);
         let now = t0 + 2 * DAY_MS + 30 * MINUTE_MS;
         let [h24, d7, d30] = w.window_sums(now);
         assert_eq!((h24.buys, d7.buys, d30.buys), (1, 2, 2));
-        assert_eq!(w.bayes_counts(now, 60), (1, 0));
-        assert_eq!(w.bayes_counts(now + 29 * MINUTE_MS, 60), (1, 0));
-        assert_eq!(w.bayes_counts(now + 30 * MINUTE_MS, 60), (0, 0));
+        let slot = 5 * MINUTE_MS;
+        assert_eq!(w.bayes_counts(now, slot), (1, 0));
+        assert_eq!(w.bayes_counts(now + 29 * MINUTE_MS, slot), (1, 0));
+        assert_eq!(w.bayes_counts(now + 30 * MINUTE_MS, slot), (0, 0));
         let later = t0 + 8 * DAY_MS;
         let [h24, d7, d30] = w.window_sums(later);
         assert_eq!((h24.buys, d7.buys, d30.buys), (0, 1, 2));
-        assert!(w.prune(later, 60));
-        assert!(w.recent.is_empty());
-        assert_eq!(w.daily.len(), 2);
-        assert!(w.hourly.is_empty());
+        w.prune(later);
+        assert_eq!(w.bayes_counts(later, 5 * MINUTE_MS), (0, 0));
+        let (h, d) = w.split_series();
+        assert!(h.is_empty());
+        assert_eq!(d.iter().map(|b| b.t).collect::<Vec<_>>(), [100, 102]);
+        let t = Wallet::from_snapshot(w.addr, w.snapshot(Vec::new()));
+        assert_eq!(t.series, w.series);
+        // A month on, the days go too.
+        w.prune(t0 + 31 * DAY_MS);
+        assert_eq!(w.split_series().1.len(), 1);
     }
 }

@@ -18,6 +18,12 @@ pub(crate) const MINUTE_MS: i64 = 60_000;
 pub(crate) const HOUR_MS: i64 = 3_600_000;
 pub(crate) const DAY_MS: i64 = 86_400_000;
 
+/// Tags of hour and day buckets kept in one sorted vector (hours first).
+/// Period indices stay far below 2^30 (minutes until year 4011).
+pub(crate) const HOUR_TAG: u32 = 1 << 30;
+pub(crate) const DAY_TAG: u32 = 2 << 30;
+pub(crate) const TAGS: u32 = HOUR_TAG | DAY_TAG;
+
 /// The index of the `unit`-long period holding `ms` (0 before 1970).
 #[inline]
 pub(crate) fn period(ms: i64, unit: i64) -> u32 {
@@ -101,8 +107,10 @@ impl Bucket {
         self.losses = self.losses.saturating_add(d.losses);
         self.closes = self.closes.saturating_add(d.closes);
         self.opens = self.opens.saturating_add(d.opens);
-        let s = u32::try_from((d.hold_ms / 1000).max(0)).unwrap_or(u32::MAX);
-        self.hold_s = self.hold_s.saturating_add(s);
+        if d.hold_ms > 0 {
+            let s = u32::try_from(d.hold_ms / 1000).unwrap_or(u32::MAX);
+            self.hold_s = self.hold_s.saturating_add(s);
+        }
         self.pnl = self.pnl.saturating_add(d.pnl);
         self.cost = self.cost.saturating_add(d.cost);
         self.volume = self.volume.saturating_add(d.volume);
@@ -170,6 +178,117 @@ impl Bucket {
     }
 }
 
+/// Buckets kept inline before a series moves to the heap.
+pub(crate) const SERIES_INLINE: usize = 2;
+
+/// A sorted series of buckets: up to [`SERIES_INLINE`] inline (most wallets
+/// trade in one or two hours: no heap block, no cache miss), then on the
+/// heap.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Series {
+    inline: [Bucket; SERIES_INLINE],
+    n: u8,
+    heap: Vec<Bucket>,
+}
+
+impl PartialEq for Series {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Series {}
+
+impl Series {
+    #[inline]
+    pub fn as_slice(&self) -> &[Bucket] {
+        if self.heap.is_empty() {
+            &self.inline[..usize::from(self.n)]
+        } else {
+            &self.heap
+        }
+    }
+
+    /// Adds `d` to the bucket of (tagged) period `t`, creating it in order.
+    #[inline]
+    pub fn add(&mut self, t: u32, d: &Delta) {
+        if !self.heap.is_empty() {
+            add_to(&mut self.heap, t, d);
+            return;
+        }
+        let n = usize::from(self.n);
+        if let Some(b) = self.inline[..n].iter_mut().find(|b| b.t == t) {
+            b.apply(d);
+            return;
+        }
+        let mut b = Bucket {
+            t,
+            ..Bucket::default()
+        };
+        b.apply(d);
+        if n < SERIES_INLINE {
+            let i = self.inline[..n].partition_point(|x| x.t < t);
+            self.inline.copy_within(i..n, i + 1);
+            self.inline[i] = b;
+            self.n += 1;
+        } else {
+            let mut v = Vec::with_capacity(n * 2);
+            v.extend_from_slice(&self.inline[..n]);
+            let i = v.partition_point(|x| x.t < t);
+            v.insert(i, b);
+            self.heap = v;
+            self.n = 0;
+        }
+    }
+
+    /// Keeps the buckets for which `keep` holds.
+    pub fn retain(&mut self, keep: impl Fn(&Bucket) -> bool) {
+        if self.heap.is_empty() {
+            let n = usize::from(self.n);
+            let mut j = 0;
+            for i in 0..n {
+                if keep(&self.inline[i]) {
+                    self.inline[j] = self.inline[i];
+                    j += 1;
+                }
+            }
+            self.n = u8::try_from(j).unwrap_or(0);
+        } else {
+            self.heap.retain(|b| keep(b));
+        }
+    }
+
+    /// Moves a short heap series back inline; trims spare capacity.
+    pub fn shrink(&mut self) {
+        if !self.heap.is_empty() && self.heap.len() <= SERIES_INLINE {
+            let n = self.heap.len();
+            self.inline[..n].copy_from_slice(&self.heap);
+            self.n = u8::try_from(n).unwrap_or(0);
+            self.heap = Vec::new();
+        } else {
+            self.heap.shrink_to_fit();
+        }
+    }
+
+    /// A series from sorted buckets.
+    pub fn from_sorted(v: Vec<Bucket>) -> Self {
+        let mut s = Self {
+            heap: v,
+            ..Self::default()
+        };
+        s.shrink();
+        s
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        if self.heap.capacity() == 0 {
+            0
+        } else {
+            self.heap.capacity() * size_of::<Bucket>() + 16
+        }
+    }
+}
+
 /// Adds `d` to the bucket of period `t`, creating it in order.
 #[inline]
 pub(crate) fn add_to(series: &mut Vec<Bucket>, t: u32, d: &Delta) {
@@ -202,17 +321,8 @@ pub(crate) fn add_to(series: &mut Vec<Bucket>, t: u32, d: &Delta) {
     series.push(b);
 }
 
-/// Drops buckets older than `min_t`.
-#[inline]
-pub(crate) fn prune(series: &mut Vec<Bucket>, min_t: u32) {
-    let n = series.iter().take_while(|b| b.t < min_t).count();
-    if n > 0 {
-        series.drain(..n);
-    }
-}
-
 /// The sum of the buckets from `min_t` on.
-#[inline]
+#[cfg(test)]
 pub(crate) fn sum_since(series: &[Bucket], min_t: u32) -> Bucket {
     let mut s = Bucket::default();
     for b in series.iter().rev() {
@@ -222,14 +332,6 @@ pub(crate) fn sum_since(series: &[Bucket], min_t: u32) -> Bucket {
         s.add(b);
     }
     s
-}
-
-/// Wins and losses decided in one minute (the Bayesian window's buckets).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct MinuteOutcomes {
-    pub m: u32,
-    pub w: u16,
-    pub l: u16,
 }
 
 #[cfg(test)]
@@ -255,9 +357,30 @@ mod tests {
         assert_eq!(sum_since(&s, 11).buys, 3);
         assert_eq!(sum_since(&s, 11).pnl, 9);
         assert_eq!(sum_since(&s, 0).buys, 4);
-        prune(&mut s, 12);
-        assert_eq!(s.len(), 1);
-        assert_eq!(sum_since(&s, 0).buys, 2);
+    }
+
+    #[test]
+    fn series_spills_to_the_heap_and_back() {
+        let mut s = Series::default();
+        s.add(5, &d(1, 0));
+        s.add(3, &d(1, 0));
+        assert_eq!(s.as_slice().iter().map(|b| b.t).collect::<Vec<_>>(), [3, 5]);
+        assert_eq!(s.heap_bytes(), 0);
+        s.add(4, &d(1, 0));
+        s.add(4, &d(1, 0));
+        assert_eq!(
+            s.as_slice().iter().map(|b| b.t).collect::<Vec<_>>(),
+            [3, 4, 5]
+        );
+        assert_eq!(s.as_slice()[1].buys, 2);
+        assert!(s.heap_bytes() > 0);
+        s.retain(|b| b.t != 4);
+        s.shrink();
+        assert_eq!(s.heap_bytes(), 0);
+        assert_eq!(s.as_slice().iter().map(|b| b.t).collect::<Vec<_>>(), [3, 5]);
+        s.retain(|b| b.t > 3);
+        assert_eq!(s.as_slice().len(), 1);
+        assert_eq!(Series::from_sorted(s.as_slice().to_vec()), s);
     }
 
     #[test]

@@ -1,0 +1,216 @@
+//! Open positions: the FIFO lots of one (wallet, mint), kept in one map
+//! keyed by (wallet slot, mint slot) so a trade finds its lots in one
+//! lookup. Lots follow the rules of [`super::fifo`]; a position holds at
+//! most [`LOTS_INLINE`] lots inline (a buy beyond merges into the newest).
+
+use super::fifo::{SellMatch, take};
+use super::wallet::Holds;
+
+/// Lots per position (inline, no allocation per position).
+pub(crate) const LOTS_INLINE: usize = 4;
+
+/// Lot flags.
+pub(crate) const LOT_COPIED: u8 = 1;
+pub(crate) const LOT_MOVED: u8 = 2;
+pub(crate) const LOT_MATCHED: u8 = 4;
+
+/// 32 bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Lot {
+    pub tokens: u64,
+    pub cost: u64,
+    pub t_ms: i64,
+    /// Delay of the first copier's buy after this one, ms (when
+    /// `LOT_COPIED`; saturating).
+    pub follow_dt: u32,
+    pub flags: u8,
+}
+
+/// The map key of a position.
+#[inline]
+pub(crate) const fn key(wallet: u32, mint: u32) -> u64 {
+    ((wallet as u64) << 32) | mint as u64
+}
+
+#[inline]
+pub(crate) const fn wallet_of(key: u64) -> u32 {
+    (key >> 32) as u32
+}
+
+#[inline]
+pub(crate) const fn mint_of(key: u64) -> u32 {
+    key as u32
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Position {
+    /// The mint slot's generation when the position opened.
+    pub generation: u32,
+    len: u8,
+    lots: [Lot; LOTS_INLINE],
+}
+
+impl Position {
+    pub fn new(generation: u32) -> Self {
+        Self {
+            generation,
+            len: 0,
+            lots: [Lot::default(); LOTS_INLINE],
+        }
+    }
+
+    pub fn lots(&self) -> &[Lot] {
+        &self.lots[..usize::from(self.len)]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn tokens(&self) -> u64 {
+        self.lots().iter().map(|l| l.tokens).sum()
+    }
+
+    pub fn cost(&self) -> u64 {
+        self.lots().iter().map(|l| l.cost).sum()
+    }
+
+    /// Adds a lot; beyond `cap` lots (at most [`LOTS_INLINE`]) it merges
+    /// into the newest.
+    pub fn buy(&mut self, lot: Lot, cap: usize) {
+        let cap = cap.clamp(1, LOTS_INLINE);
+        let n = usize::from(self.len);
+        if n >= cap {
+            let last = &mut self.lots[n - 1];
+            last.tokens = last.tokens.saturating_add(lot.tokens);
+            last.cost = last.cost.saturating_add(lot.cost);
+            last.flags |= lot.flags & LOT_MOVED;
+            return;
+        }
+        self.lots[n] = lot;
+        self.len += 1;
+    }
+
+    /// Marks the newest lot bought at or before `t_buy` as copied by a buy
+    /// at `t_follow`.
+    pub fn mark_copied(&mut self, t_buy: i64, t_follow: i64) {
+        let n = usize::from(self.len);
+        if let Some(l) = self.lots[..n].iter_mut().rev().find(|l| l.t_ms <= t_buy)
+            && l.flags & LOT_COPIED == 0
+        {
+            l.flags |= LOT_COPIED;
+            l.follow_dt = u32::try_from((t_follow - l.t_ms).max(0)).unwrap_or(u32::MAX);
+        }
+    }
+
+    /// Matches a sell, oldest lots first. Records the first hold of each
+    /// copied or price-moving lot in `holds`; `into` is true when a copied
+    /// lot is sold within `sell_into_ms` of its first copier's buy.
+    pub fn sell(
+        &mut self,
+        tokens: u64,
+        proceeds: u64,
+        t_ms: i64,
+        sell_into_ms: i64,
+        holds: &mut Holds,
+    ) -> (SellMatch, bool) {
+        let mut m = SellMatch::default();
+        let mut into = false;
+        let mut want = tokens;
+        let mut gone = 0;
+        let n = usize::from(self.len);
+        for l in &mut self.lots[..n] {
+            if want == 0 {
+                break;
+            }
+            let (got, part) = take(&mut l.tokens, &mut l.cost, want);
+            want -= got;
+            m.matched_tokens += got;
+            m.matched_cost += part;
+            m.lots_touched += 1;
+            let hold = t_ms - l.t_ms;
+            m.hold_ms += hold;
+            if l.flags & LOT_MATCHED == 0 {
+                l.flags |= LOT_MATCHED;
+                if l.flags & (LOT_COPIED | LOT_MOVED) != 0 {
+                    holds.push(hold);
+                }
+            }
+            if l.flags & LOT_COPIED != 0 && hold - i64::from(l.follow_dt) <= sell_into_ms {
+                into = true;
+            }
+            if l.tokens == 0 {
+                gone += 1;
+            }
+        }
+        if gone > 0 {
+            self.lots.copy_within(gone..n, 0);
+            self.len -= u8::try_from(gone).unwrap_or(self.len);
+        }
+        m.finish(tokens, proceeds);
+        (m, into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lot(tokens: u64, cost: u64, t_ms: i64) -> Lot {
+        Lot {
+            tokens,
+            cost,
+            t_ms,
+            ..Lot::default()
+        }
+    }
+
+    #[test]
+    fn fifo_within_a_position() {
+        let mut p = Position::new(0);
+        let mut h = Holds::default();
+        p.buy(lot(10, 100, 0), 4);
+        p.buy(lot(10, 300, 2), 4);
+        let (m, into) = p.sell(15, 1_000, 10, 0, &mut h);
+        assert!(!into);
+        assert_eq!(m.matched_cost, 100 + 150);
+        assert_eq!(m.realized, 750);
+        assert_eq!(m.hold_ms, 10 + 8);
+        assert_eq!(p.lots().len(), 1);
+        assert_eq!((p.tokens(), p.cost()), (5, 150));
+        let (m, _) = p.sell(10, 1_000, 11, 0, &mut h);
+        assert_eq!(m.unmatched_tokens, 5);
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn cap_merges_into_the_newest_lot() {
+        let mut p = Position::new(0);
+        for i in 0..6 {
+            p.buy(lot(1, 10, i), 2);
+        }
+        assert_eq!(p.lots().len(), 2);
+        assert_eq!(p.lots()[1].tokens, 5);
+        assert_eq!((p.tokens(), p.cost()), (6, 60));
+    }
+
+    #[test]
+    fn copied_and_moved_lots_give_hold_samples() {
+        let mut p = Position::new(0);
+        let mut h = Holds::default();
+        p.buy(lot(10, 100, 0), 4);
+        p.buy(
+            Lot {
+                flags: LOT_MOVED,
+                ..lot(10, 100, 5)
+            },
+            4,
+        );
+        p.mark_copied(0, 1_000);
+        p.mark_copied(0, 2_000);
+        assert_eq!(p.lots()[0].follow_dt, 1_000, "the first copier counts");
+        let (_, into) = p.sell(20, 500, 61_000, 60_000, &mut h);
+        assert!(into);
+        assert_eq!(h.to_vec(), vec![61_000, 60_995]);
+    }
+}
