@@ -107,3 +107,21 @@ pub enum SkipReason {
     /// The copy size buys zero tokens at the current price.
     TooSmall,
 }
+
+/// A wallet's tier on the leaderboards (S best).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Tier {
+    S,
+    A,
+    B,
+    C,
+}
+
+/// The analytics state of one wallet, for batched persistence (serde;
+/// opaque to the store, versioned by the engine's analytics module).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WalletState {
+    pub wallet: WalletAddress,
+    pub last_ms: i64,
+    pub data: serde_json::Value,
+}

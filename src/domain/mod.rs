@@ -9,7 +9,7 @@ mod ids;
 pub mod money;
 pub mod ports;
 
-pub use events::{Alert, Fill, Position, Side, SkipReason, TradeEvent};
+pub use events::{Alert, Fill, Position, Side, SkipReason, Tier, TradeEvent, WalletState};
 pub use ids::{
     Address, AddressError, ChatKind, ChatRef, Locale, LocaleError, Mint, Platform, Signature,
     SignatureError, UserRef, WalletAddress,

@@ -4,19 +4,13 @@
 //! Every port method documents its contract. Errors are `anyhow::Error` with
 //! context added by the adapter at each I/O step; domain-level refusals are
 //! values, not errors.
-//!
-//! Two engine types appear here: [`Tier`] (a tier alert is part of the
-//! outbox contract) and [`WalletState`] (analytics state the store keeps
-//! opaque). Both are plain serde data from the pure engine, so the ports
-//! stay free of adapters.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{ChatRef, Fill, Lamports, Locale, Position, UserRef, WalletAddress};
-use crate::engine::analytics::{Tier, WalletState};
+use super::{ChatRef, Fill, Lamports, Locale, Position, Tier, UserRef, WalletAddress, WalletState};
 
 /// Time, injected so the engine and tests are deterministic.
 pub trait Clock: Send + Sync {

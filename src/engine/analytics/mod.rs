@@ -140,13 +140,7 @@ impl Metric {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Tier {
-    S,
-    A,
-    B,
-    C,
-}
+pub use crate::domain::{Tier, WalletState};
 
 /// Why a wallet is not trusted (each shown to users with an explanation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -402,16 +396,6 @@ impl AnalyticsConfig {
     fn bayes_slot_ms(&self) -> i64 {
         (self.bayes_window_ms / wallet::BAYES_SLOTS as i64).max(1)
     }
-}
-
-/// The state of one wallet, for batched persistence (serde; opaque to the
-/// store).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WalletState {
-    pub wallet: WalletAddress,
-    pub last_ms: i64,
-    /// Internal representation; versioned by the analytics module.
-    pub data: serde_json::Value,
 }
 
 /// Running counts, for reports and tests.
