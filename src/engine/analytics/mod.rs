@@ -192,14 +192,20 @@ pub struct Stats {
     pub unrealized_pnl: i64,
     /// Realized PnL / cost of the sold lots.
     pub roi: f64,
+    /// Decided buy outcomes (the outcome rule), by decision time.
     pub wins: u32,
     pub losses: u32,
     pub trades: u32,
     pub buys: u32,
     pub sells: u32,
+    /// Positions opened: buys of a mint with no open lot (a re-entry after
+    /// selling out counts again).
     pub tokens: u32,
-    /// SOL traded (buys + sells), lamports.
+    /// SOL traded (buys + sells), lamports, as the curve saw it (the
+    /// events' `sol`, before fees).
     pub volume: u64,
+    /// Mean hold of the lot pieces sold (sell time - buy time); seconds
+    /// resolution in windows.
     pub avg_hold_ms: i64,
 }
 
@@ -1398,8 +1404,7 @@ impl Analytics {
         for i in 0..self.mints.len() {
             let m = &mut self.mints[i];
             if m.live && now - m.last_ms > cfg.mint_idle_ms && m.pending.is_empty() {
-                m.generation = m.generation.wrapping_add(1);
-                m.live = false;
+                m.release();
                 self.mint_index.remove(&m.addr);
                 self.free_mints.push(u32::try_from(i).unwrap_or(u32::MAX));
                 self.counters.evicted_mints += 1;
@@ -1780,7 +1785,7 @@ impl Analytics {
                 wi
             };
             let w = &mut self.wallets[wi as usize];
-            if w.bayes.entries().iter().any(|e| e.1 > 0 || e.2 > 0) {
+            if !w.bayes.entries().is_empty() {
                 w.state |= S_IN_RECENT;
                 self.recent_wallets.push(wi);
             }

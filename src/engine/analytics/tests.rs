@@ -945,6 +945,27 @@ fn positions_are_capped_per_wallet() {
 }
 
 #[test]
+fn co_buy_pairs_are_bounded() {
+    let mut mk = Market::default();
+    let mut a = Analytics::new(AnalyticsConfig {
+        max_pairs: 10,
+        ..cfg()
+    });
+    // 30 wallets buy the same 3 mints in a burst, twice: many repeated pairs.
+    for round in 0..2 {
+        for m in 0..3u8 {
+            for w in 0..30u8 {
+                let t = T0 + i64::from(round) * 10 * MIN + i64::from(m) * MIN + i64::from(w) * 100;
+                feed(&mut a, &mk.buy(100 + w, m, SOL / 100, t));
+            }
+        }
+    }
+    assert!(a.pairs.len() > 10);
+    a.tick(T0 + 25 * MIN);
+    assert!(a.pairs.len() <= 10, "{}", a.pairs.len());
+}
+
+#[test]
 fn co_buy_pairs_enter_the_map_on_their_second_co_buy() {
     let mut a = sybil_market(1);
     assert!(a.pairs.is_empty());
