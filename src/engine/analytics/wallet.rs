@@ -61,7 +61,7 @@ impl BayesRing {
                 self.l[i] = 0;
             }
             self.newest = slot;
-        } else if slot + Self::N <= self.newest {
+        } else if slot.saturating_add(Self::N) <= self.newest {
             return; // older than the ring
         }
         let i = (slot % Self::N) as usize;
@@ -79,7 +79,7 @@ impl BayesRing {
             let Some(abs) = self.newest.checked_sub(k) else {
                 break;
             };
-            if abs + Self::N <= now {
+            if abs.saturating_add(Self::N) <= now {
                 break;
             }
             if abs > now {
