@@ -145,9 +145,9 @@ impl LotBook {
             let (got, part) = take(&mut lot.tokens, &mut lot.cost, want);
             want -= got;
             m.matched_tokens += got;
-            m.matched_cost += part;
+            m.matched_cost = m.matched_cost.saturating_add(part);
             m.lots_touched += 1;
-            m.hold_ms += t_ms - lot.t_ms;
+            m.hold_ms = m.hold_ms.saturating_add(t_ms.saturating_sub(lot.t_ms));
             if lot.tokens == 0 {
                 self.lots.pop_front();
             }
@@ -159,13 +159,15 @@ impl LotBook {
     /// Tokens held.
     #[must_use]
     pub fn tokens(&self) -> u64 {
-        self.lots.iter().map(|l| l.tokens).sum()
+        self.lots
+            .iter()
+            .fold(0u64, |a, l| a.saturating_add(l.tokens))
     }
 
     /// Cost of the tokens held.
     #[must_use]
     pub fn cost(&self) -> u64 {
-        self.lots.iter().map(|l| l.cost).sum()
+        self.lots.iter().fold(0u64, |a, l| a.saturating_add(l.cost))
     }
 
     #[must_use]

@@ -65,7 +65,17 @@ impl MintState {
         }
     }
 
-    /// Clears the slot for another mint (keeps the allocations).
+    /// Frees what a dropped mint held beyond its slot (busy mints grow
+    /// their pending heaps).
+    pub fn release(&mut self) {
+        self.live = false;
+        self.generation = self.generation.wrapping_add(1);
+        self.pending = PendingBook::default();
+        // `in_sweep` stays: the slot may still be listed for the sweep,
+        // which unlists it once its pending book is empty.
+    }
+
+    /// Clears the slot for another mint (keeps the tape's allocation).
     pub fn reuse(&mut self, addr: Mint) {
         self.addr = addr;
         self.generation = self.generation.wrapping_add(1);
@@ -79,7 +89,6 @@ impl MintState {
         self.recent_len = 0;
         self.recent_head = 0;
         self.pending.clear();
-        self.in_sweep = false;
     }
 
     /// Records a trade: price and tape.

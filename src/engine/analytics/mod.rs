@@ -13,20 +13,36 @@
 //!
 //! How it works (`docs/benchmarks.md` has the figures):
 //! - The clock is the latest event time (or [`Analytics::tick`]). Rolling
-//!   windows are sparse hour/day buckets (`window.rs`); a figure changes only
-//!   when the wallet trades or an outcome is decided, or when a minute,
-//!   hour or day boundary passes. Boundaries run the periodic work, in event
-//!   time: every minute, expired outcomes and the Bayesian window's aging;
-//!   every `cluster_every_ms`, sybil clustering; every hour, compaction of
-//!   idle wallets, eviction of idle mints and a full re-rank of every board
-//!   (which ages the 24 h / 7 d / 30 d windows, recency and tiers). Call
-//!   `tick` with the wall clock when the feed is quiet so windows still age.
+//!   windows are sparse hour/day buckets (`window.rs`), the Bayesian window
+//!   a ring of twelve 5-minute slots; a figure changes only when the wallet
+//!   trades or an outcome is decided, or when a boundary passes.
+//!   Boundaries run the periodic work, in event time: every minute, expiry
+//!   of outcomes of quiet mints; every Bayesian slot, re-keying of the
+//!   wallets with recent outcomes; every `cluster_every_ms`, sybil
+//!   clustering; every hour, compaction of idle wallets, eviction of idle
+//!   mints and a full re-rank of every board (which ages the 24 h / 7 d /
+//!   30 d windows, recency and tiers). So a leaderboard is exact at the
+//!   clock; call `tick` with the wall clock when the feed is quiet so
+//!   windows still age.
 //! - Leaderboards are top-N structures updated incrementally on each change
 //!   (`board.rs`): a query walks a `BTreeSet`, it never sorts.
+//! - Lots: one map keyed by (wallet slot, mint slot), four lots inline per
+//!   position (`position.rs`, rules in [`fifo`]).
 //! - Outcomes: per mint, a VWAP tape of the last `vwap_trades` trades and
-//!   the buys still pending, judged on each trade of that mint through
-//!   price-ordered heaps (O(log n) per decided buy) and expired by time
-//!   (`mint.rs`, `pending.rs`).
+//!   the buys still pending in price-ordered heaps: O(log n) per decided
+//!   buy, expiry by time (`mint.rs`, `pending.rs`).
+//! - Flags: a buy is *copied* when another wallet buys the mint within
+//!   `copy_window_ms`, *moved the price* when its own impact is at least
+//!   `moved_price_bps`. QuickFlip: the median first-sell hold of the last 8
+//!   copied or price-moving buys is under `quick_flip_ms` (3 samples at
+//!   least). SoldIntoFollowers: at least half (and 3) of the sells that
+//!   matched lots sold a copied lot within `sell_into_ms` of its first
+//!   copier's buy. Sybil: see [`AnalyticsConfig::cobuy_share`]; the member
+//!   with the best performance score stays ranked, the others are flagged
+//!   and hidden. Flagged wallets are not ranked.
+//! - Scores: [`score`] holds the formulas. Tiers come from the performance
+//!   score (S >= 75, A >= 60, B >= 45, else C) with a 5-point hysteresis;
+//!   changes between None/C and C/None are not announced.
 
 mod board;
 pub mod fifo;
@@ -186,14 +202,20 @@ pub struct Stats {
     pub unrealized_pnl: i64,
     /// Realized PnL / cost of the sold lots.
     pub roi: f64,
+    /// Decided buy outcomes (the outcome rule), by decision time.
     pub wins: u32,
     pub losses: u32,
     pub trades: u32,
     pub buys: u32,
     pub sells: u32,
+    /// Positions opened: buys of a mint with no open lot (a re-entry after
+    /// selling out counts again).
     pub tokens: u32,
-    /// SOL traded (buys + sells), lamports.
+    /// SOL traded (buys + sells), lamports, as the curve saw it (the
+    /// events' `sol`, before fees).
     pub volume: u64,
+    /// Mean hold of the lot pieces sold (sell time - buy time); seconds
+    /// resolution in windows.
     pub avg_hold_ms: i64,
 }
 
@@ -285,9 +307,13 @@ pub struct AnalyticsConfig {
     pub bayes_window_ms: i64,
     /// Minimum decided outcomes before a wallet is ranked.
     pub min_outcomes: u32,
-    /// Quick-flip threshold on the median hold time.
+    /// Quick-flip threshold on the median hold time (of the last 8 buys
+    /// that were copied or moved the price; first sell after the buy).
     pub quick_flip_ms: i64,
-    /// Co-buy window and share for sybil clustering.
+    /// Sybil clustering: two wallets *co-buy* when they buy the same mint
+    /// within `cobuy_window_ms`; a pair whose co-buys exceed `cobuy_share`
+    /// of *both* wallets' buys (and number at least `cobuy_min_pairs`)
+    /// links them; clusters are the connected groups.
     pub cobuy_window_ms: i64,
     pub cobuy_share: f64,
     /// Leaderboard depth maintained per (metric, window).
@@ -298,7 +324,7 @@ pub struct AnalyticsConfig {
     /// A buy *moved the price* when its own price impact is at least this.
     pub moved_price_bps: u32,
     /// A sell is *into followers* when it sells a copied lot within this
-    /// long of its last copier's buy.
+    /// long of its first copier's buy.
     pub sell_into_ms: i64,
     /// Samples a flag needs (quick-flip holds, sells into followers).
     pub flag_min_samples: u32,
@@ -454,6 +480,21 @@ impl MemoryReport {
     }
 }
 
+/// Times are kept in 0 ..= `MAX_TIME_MS` (year 10136): minute indices fit
+/// in u32 and differences of times never overflow. Feeds give unix
+/// milliseconds; anything outside is clamped, not trusted.
+const MAX_TIME_MS: i64 = (u32::MAX as i64) * MINUTE_MS;
+
+const fn clamp_time(t: i64) -> i64 {
+    if t < 0 {
+        0
+    } else if t > MAX_TIME_MS {
+        MAX_TIME_MS
+    } else {
+        t
+    }
+}
+
 const BOARDS: usize = Metric::ALL.len() * Window::ALL.len();
 const ALL_BOARDS: u16 = (1 << BOARDS) - 1;
 /// Boards of one metric (bits of its three windows).
@@ -597,8 +638,12 @@ fn moved_price(ev: &TradeEvent, bps: u32) -> bool {
     if !ev.on_curve || vt == 0 || vs <= s {
         return false;
     }
-    // (vs / vt) >= (vs - s) / (vt + t) * (1 + bps)
-    vs * (vt + t) * 10_000 >= (vs - s) * vt * (10_000 + u128::from(bps))
+    // (vs / vt) >= (vs - s) / (vt + t) * (1 + bps); saturating for
+    // nonsense reserves (real ones are far below 2^64).
+    vs.saturating_mul(vt + t).saturating_mul(10_000)
+        >= (vs - s)
+            .saturating_mul(vt)
+            .saturating_mul(10_000 + u128::from(bps))
 }
 
 /// Wallet analytics over the whole trade stream.
@@ -711,14 +756,14 @@ impl Analytics {
     /// Updates every view with one trade (event time is the clock).
     pub fn on_trade(&mut self, ev: &TradeEvent) -> Vec<AnalyticsEvent> {
         let mut out = Vec::new();
-        self.advance(ev.timestamp_ms, &mut out);
+        let t = clamp_time(ev.timestamp_ms);
+        self.advance(t, &mut out);
         self.counters.events += 1;
         let (sol, tokens) = (ev.sol.0, ev.tokens.0);
         if tokens == 0 {
             self.counters.skipped += 1;
             return out;
         }
-        let t = ev.timestamp_ms;
         // The trader first: its cache misses overlap with the mint's work.
         let wi = self.wallet_slot(&ev.trader, t);
         let mi = self.mint_slot(&ev.mint, t);
@@ -737,8 +782,8 @@ impl Analytics {
         self.touched.clear();
         self.judge_pending(mi, t);
         match ev.side {
-            Side::Buy => self.on_buy(wi, mi, ev),
-            Side::Sell => self.on_sell(wi, mi, ev),
+            Side::Buy => self.on_buy(wi, mi, ev, t),
+            Side::Sell => self.on_sell(wi, mi, ev, t),
         }
         self.mark_dirty(wi);
         self.touched.push((wi, ALL_BOARDS));
@@ -752,7 +797,7 @@ impl Analytics {
     /// clock in live mode; times before the clock are ignored.
     pub fn tick(&mut self, now_ms: i64) -> Vec<AnalyticsEvent> {
         let mut out = Vec::new();
-        self.advance(now_ms, &mut out);
+        self.advance(clamp_time(now_ms), &mut out);
         self.refill(&mut out);
         out
     }
@@ -882,9 +927,8 @@ impl Analytics {
         self.decided = decided;
     }
 
-    fn on_buy(&mut self, wi: u32, mi: u32, ev: &TradeEvent) {
+    fn on_buy(&mut self, wi: u32, mi: u32, ev: &TradeEvent, t: i64) {
         let cfg = &self.cfg;
-        let t = ev.timestamp_ms;
         let cost = fifo::buy_cost(ev.sol.0, cfg.fee_bps);
         let moved = moved_price(ev, cfg.moved_price_bps);
         let m = &mut self.mints[mi as usize];
@@ -1018,9 +1062,8 @@ impl Analytics {
         }
     }
 
-    fn on_sell(&mut self, wi: u32, mi: u32, ev: &TradeEvent) {
+    fn on_sell(&mut self, wi: u32, mi: u32, ev: &TradeEvent, t: i64) {
         let cfg = &self.cfg;
-        let t = ev.timestamp_ms;
         let proceeds = fifo::sell_proceeds(ev.sol.0, cfg.fee_bps);
         let generation = self.mints[mi as usize].generation;
         let w = &mut self.wallets[wi as usize];
@@ -1382,8 +1425,7 @@ impl Analytics {
         for i in 0..self.mints.len() {
             let m = &mut self.mints[i];
             if m.live && now - m.last_ms > cfg.mint_idle_ms && m.pending.is_empty() {
-                m.generation = m.generation.wrapping_add(1);
-                m.live = false;
+                m.release();
                 self.mint_index.remove(&m.addr);
                 self.free_mints.push(u32::try_from(i).unwrap_or(u32::MAX));
                 self.counters.evicted_mints += 1;
@@ -1747,6 +1789,8 @@ impl Analytics {
                 }
             };
             let ms = std::mem::take(&mut snap.mates);
+            snap.first = clamp_time(snap.first);
+            snap.last = clamp_time(snap.last);
             let w = Wallet::from_snapshot(s.wallet, snap);
             latest = latest.max(w.last_ms);
             let wi = if let Some(wi) = self.slot_of(&s.wallet) {
@@ -1764,7 +1808,7 @@ impl Analytics {
                 wi
             };
             let w = &mut self.wallets[wi as usize];
-            if w.bayes.entries().iter().any(|e| e.1 > 0 || e.2 > 0) {
+            if !w.bayes.entries().is_empty() {
                 w.state |= S_IN_RECENT;
                 self.recent_wallets.push(wi);
             }

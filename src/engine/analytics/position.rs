@@ -68,11 +68,15 @@ impl Position {
     }
 
     pub fn tokens(&self) -> u64 {
-        self.lots().iter().map(|l| l.tokens).sum()
+        self.lots()
+            .iter()
+            .fold(0u64, |a, l| a.saturating_add(l.tokens))
     }
 
     pub fn cost(&self) -> u64 {
-        self.lots().iter().map(|l| l.cost).sum()
+        self.lots()
+            .iter()
+            .fold(0u64, |a, l| a.saturating_add(l.cost))
     }
 
     /// Adds a lot; beyond `cap` lots (at most [`LOTS_INLINE`]) it merges
@@ -126,10 +130,10 @@ impl Position {
             let (got, part) = take(&mut l.tokens, &mut l.cost, want);
             want -= got;
             m.matched_tokens += got;
-            m.matched_cost += part;
+            m.matched_cost = m.matched_cost.saturating_add(part);
             m.lots_touched += 1;
             let hold = t_ms - l.t_ms;
-            m.hold_ms += hold;
+            m.hold_ms = m.hold_ms.saturating_add(hold);
             if l.flags & LOT_MATCHED == 0 {
                 l.flags |= LOT_MATCHED;
                 if l.flags & (LOT_COPIED | LOT_MOVED) != 0 {

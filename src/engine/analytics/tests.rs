@@ -945,6 +945,27 @@ fn positions_are_capped_per_wallet() {
 }
 
 #[test]
+fn co_buy_pairs_are_bounded() {
+    let mut mk = Market::default();
+    let mut a = Analytics::new(AnalyticsConfig {
+        max_pairs: 10,
+        ..cfg()
+    });
+    // 30 wallets buy the same 3 mints in a burst, twice: many repeated pairs.
+    for round in 0..2 {
+        for m in 0..3u8 {
+            for w in 0..30u8 {
+                let t = T0 + i64::from(round) * 10 * MIN + i64::from(m) * MIN + i64::from(w) * 100;
+                feed(&mut a, &mk.buy(100 + w, m, SOL / 100, t));
+            }
+        }
+    }
+    assert!(a.pairs.len() > 10);
+    a.tick(T0 + 25 * MIN);
+    assert!(a.pairs.len() <= 10, "{}", a.pairs.len());
+}
+
+#[test]
 fn co_buy_pairs_enter_the_map_on_their_second_co_buy() {
     let mut a = sybil_market(1);
     assert!(a.pairs.is_empty());
@@ -1026,4 +1047,75 @@ fn snapshot_is_compact() {
         .unwrap();
     let bytes = serde_json::to_vec(&s.data).unwrap().len();
     assert!(bytes < 600, "{bytes}: {}", s.data);
+}
+
+// ---------------------------------------------------------- robustness
+
+fn any_event() -> impl Strategy<Value = TradeEvent> {
+    (
+        (0u8..6, 0u8..3, any::<bool>(), any::<bool>()),
+        (
+            prop_oneof![Just(0u64), 1u64..1_000_000_000_000, Just(u64::MAX)],
+            prop_oneof![Just(0u64), 1u64..1_000_000_000_000_000, Just(u64::MAX)],
+            prop_oneof![Just(0u64), any::<u64>()],
+            prop_oneof![Just(0u64), any::<u64>()],
+        ),
+        prop_oneof![
+            Just(i64::MIN),
+            Just(i64::MAX),
+            Just(0i64),
+            -1_000_000i64..1_000_000,
+            T0..T0 + 40 * 86_400_000,
+        ],
+    )
+        .prop_map(
+            |((w, m, buy, on_curve), (sol, tokens, vs, vt), t)| TradeEvent {
+                signature: Signature::from_bytes(&[5; 64]),
+                mint: mint(m),
+                trader: wallet(w),
+                side: if buy { Side::Buy } else { Side::Sell },
+                sol: Lamports(sol),
+                tokens: TokenAmount(tokens),
+                timestamp_ms: t,
+                slot: None,
+                virtual_sol: Lamports(vs),
+                virtual_tokens: TokenAmount(vt),
+                trader_balance_after: None,
+                created: false,
+                on_curve,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// No input makes the analytics panic: extreme times, zero and huge
+    /// amounts, nonsense reserves, out-of-order events; queries, ticks and
+    /// a persistence round trip afterwards.
+    #[test]
+    fn never_panics(events in proptest::collection::vec(any_event(), 1..80),
+                    ticks in proptest::collection::vec(any::<i64>(), 0..4)) {
+        let mut a = Analytics::new(AnalyticsConfig { min_outcomes: 1, ..cfg() });
+        for ev in &events {
+            a.on_trade(ev);
+        }
+        for t in ticks {
+            a.tick(t);
+        }
+        for w in 0..6u8 {
+            let _ = a.card(&wallet(w));
+        }
+        for metric in Metric::ALL {
+            for window in Window::ALL {
+                let _ = a.leaderboard(metric, window, 0, 10);
+            }
+        }
+        let _ = a.rebuild_leaderboards();
+        let _ = a.memory();
+        let states = a.take_dirty();
+        let mut b = Analytics::new(a.config().clone());
+        b.restore(states);
+        prop_assert_eq!(b.restore_skipped(), 0);
+    }
 }

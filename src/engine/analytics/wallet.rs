@@ -1,6 +1,7 @@
 //! One wallet's state: all-time totals, sparse hour and day buckets (in one
 //! sorted vector: one heap block per wallet), an inline ring for the
-//! Bayesian window, and the counters behind the anti-farming flags. Its open lots live in the analytics'
+//! Bayesian window, and the counters behind the anti-farming flags. The
+//! slot is kept small (under 300 bytes): every trade touches it. Its open lots live in the analytics'
 //! position map.
 //!
 //! A wallet idle for `idle_ms` is *compacted*: its positions are dropped
@@ -60,7 +61,7 @@ impl BayesRing {
                 self.l[i] = 0;
             }
             self.newest = slot;
-        } else if slot + Self::N <= self.newest {
+        } else if slot.saturating_add(Self::N) <= self.newest {
             return; // older than the ring
         }
         let i = (slot % Self::N) as usize;
@@ -78,7 +79,7 @@ impl BayesRing {
             let Some(abs) = self.newest.checked_sub(k) else {
                 break;
             };
-            if abs + Self::N <= now {
+            if abs.saturating_add(Self::N) <= now {
                 break;
             }
             if abs > now {
@@ -354,15 +355,17 @@ impl Wallet {
         v
     }
 
-    /// Drops per-mint state and spare capacity (an idle wallet).
+    /// Marks an idle wallet compacted (the caller drops its positions),
+    /// prunes its buckets and trims spare capacity; `true` the first time.
     pub fn compact(&mut self, now_ms: i64) -> bool {
-        if self.state & S_COMPACT != 0 {
-            return false;
-        }
+        let before = self.series.as_slice().len();
         self.prune(now_ms);
-        self.series.shrink();
+        let first = self.state & S_COMPACT == 0;
+        if first || self.series.as_slice().len() != before {
+            self.series.shrink();
+        }
         self.state |= S_COMPACT;
-        true
+        first
     }
 
     /// Heap bytes owned (capacity), counting an allocator header of 16

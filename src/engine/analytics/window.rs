@@ -178,113 +178,46 @@ impl Bucket {
     }
 }
 
-/// Buckets kept inline before a series moves to the heap.
-pub(crate) const SERIES_INLINE: usize = 2;
-
-/// A sorted series of buckets: up to [`SERIES_INLINE`] inline (most wallets
-/// trade in one or two hours: no heap block, no cache miss), then on the
-/// heap.
-#[derive(Debug, Clone, Default)]
+/// A sorted series of buckets (one heap block per wallet).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Series {
-    inline: [Bucket; SERIES_INLINE],
-    n: u8,
-    heap: Vec<Bucket>,
+    v: Vec<Bucket>,
 }
-
-impl PartialEq for Series {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for Series {}
 
 impl Series {
     #[inline]
     pub fn as_slice(&self) -> &[Bucket] {
-        if self.heap.is_empty() {
-            &self.inline[..usize::from(self.n)]
-        } else {
-            &self.heap
-        }
+        &self.v
     }
 
     /// Adds `d` to the bucket of (tagged) period `t`, creating it in order.
     #[inline]
     pub fn add(&mut self, t: u32, d: &Delta) {
-        if !self.heap.is_empty() {
-            add_to(&mut self.heap, t, d);
-            return;
-        }
-        let n = usize::from(self.n);
-        if let Some(b) = self.inline[..n].iter_mut().find(|b| b.t == t) {
-            b.apply(d);
-            return;
-        }
-        let mut b = Bucket {
-            t,
-            ..Bucket::default()
-        };
-        b.apply(d);
-        if n < SERIES_INLINE {
-            let i = self.inline[..n].partition_point(|x| x.t < t);
-            self.inline.copy_within(i..n, i + 1);
-            self.inline[i] = b;
-            self.n += 1;
-        } else {
-            let mut v = Vec::with_capacity(n * 2);
-            v.extend_from_slice(&self.inline[..n]);
-            let i = v.partition_point(|x| x.t < t);
-            v.insert(i, b);
-            self.heap = v;
-            self.n = 0;
-        }
+        add_to(&mut self.v, t, d);
     }
 
     /// Keeps the buckets for which `keep` holds.
     pub fn retain(&mut self, keep: impl Fn(&Bucket) -> bool) {
-        if self.heap.is_empty() {
-            let n = usize::from(self.n);
-            let mut j = 0;
-            for i in 0..n {
-                if keep(&self.inline[i]) {
-                    self.inline[j] = self.inline[i];
-                    j += 1;
-                }
-            }
-            self.n = u8::try_from(j).unwrap_or(0);
-        } else {
-            self.heap.retain(|b| keep(b));
-        }
+        self.v.retain(|b| keep(b));
     }
 
-    /// Moves a short heap series back inline; trims spare capacity.
+    /// Trims spare capacity.
     pub fn shrink(&mut self) {
-        if !self.heap.is_empty() && self.heap.len() <= SERIES_INLINE {
-            let n = self.heap.len();
-            self.inline[..n].copy_from_slice(&self.heap);
-            self.n = u8::try_from(n).unwrap_or(0);
-            self.heap = Vec::new();
-        } else {
-            self.heap.shrink_to_fit();
-        }
+        self.v.shrink_to_fit();
     }
 
     /// A series from sorted buckets.
     pub fn from_sorted(v: Vec<Bucket>) -> Self {
-        let mut s = Self {
-            heap: v,
-            ..Self::default()
-        };
+        let mut s = Self { v };
         s.shrink();
         s
     }
 
     pub fn heap_bytes(&self) -> usize {
-        if self.heap.capacity() == 0 {
+        if self.v.capacity() == 0 {
             0
         } else {
-            self.heap.capacity() * size_of::<Bucket>() + 16
+            self.v.capacity() * size_of::<Bucket>() + 16
         }
     }
 }
@@ -360,12 +293,10 @@ mod tests {
     }
 
     #[test]
-    fn series_spills_to_the_heap_and_back() {
+    fn series_keeps_order_and_trims() {
         let mut s = Series::default();
         s.add(5, &d(1, 0));
         s.add(3, &d(1, 0));
-        assert_eq!(s.as_slice().iter().map(|b| b.t).collect::<Vec<_>>(), [3, 5]);
-        assert_eq!(s.heap_bytes(), 0);
         s.add(4, &d(1, 0));
         s.add(4, &d(1, 0));
         assert_eq!(
@@ -373,13 +304,9 @@ mod tests {
             [3, 4, 5]
         );
         assert_eq!(s.as_slice()[1].buys, 2);
-        assert!(s.heap_bytes() > 0);
         s.retain(|b| b.t != 4);
         s.shrink();
-        assert_eq!(s.heap_bytes(), 0);
-        assert_eq!(s.as_slice().iter().map(|b| b.t).collect::<Vec<_>>(), [3, 5]);
-        s.retain(|b| b.t > 3);
-        assert_eq!(s.as_slice().len(), 1);
+        assert_eq!(s.heap_bytes(), 2 * size_of::<Bucket>() + 16);
         assert_eq!(Series::from_sorted(s.as_slice().to_vec()), s);
     }
 
