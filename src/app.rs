@@ -15,13 +15,14 @@ use crate::chat::ChatService;
 use crate::config::Settings;
 use crate::console::{CONSOLE_USER, Console};
 use crate::domain::ports::SystemClock;
-use crate::domain::{Platform, TradeEvent, WalletAddress};
+use crate::domain::{Platform, ProfileSettings, TradeEvent, WalletAddress};
 use crate::engine::analytics::AnalyticsConfig;
 use crate::engine::curve::Fees;
 use crate::engine::{Engine, EngineConfig};
+use crate::exec::paper::PaperExecutor;
 use crate::feed::{self, FeedHandle, FeedSpec};
 use crate::notify::{ChatSender, Delivery};
-use crate::service::{Core, FeedControl};
+use crate::service::{Core, CoreParts, Executors, FeedControl};
 use crate::web::WebState;
 use crate::{session, store, telegram};
 
@@ -71,12 +72,12 @@ impl App {
         )
         .context("start the trade feed (ALFABOT_FEED)")?;
 
+        let fees = Fees {
+            protocol: settings.fee_bps,
+            creator: crate::domain::Bps::default(),
+        };
         let engine = Engine::new(EngineConfig {
-            fees: Fees {
-                protocol: settings.fee_bps,
-                creator: crate::domain::Bps::default(),
-            },
-            default_copy: settings.copy_size,
+            fees,
             analytics: AnalyticsConfig {
                 fee_bps: u32::from(settings.fee_bps.get()),
                 min_outcomes: settings.analytics_min_outcomes,
@@ -84,13 +85,24 @@ impl App {
             },
             ..EngineConfig::default()
         });
-        let core = Arc::new(Core::new(
+        let defaults = ProfileSettings {
+            mode: settings.mode,
+            buy_sol: settings.copy_size,
+            ..ProfileSettings::default()
+        };
+        let core = Arc::new(Core::new(CoreParts {
             engine,
-            Arc::new(store),
+            store: Arc::new(store),
             sessions,
-            Arc::new(FeedSubscriptions(feed.clone())),
-            Arc::new(SystemClock),
-        ));
+            feed: Arc::new(FeedSubscriptions(feed.clone())),
+            clock: Arc::new(SystemClock),
+            executors: Executors {
+                paper: Arc::new(PaperExecutor::new(fees)),
+                live: None,
+            },
+            defaults,
+            wall_clock: matches!(settings.feed, FeedSpec::PumpPortal),
+        }));
         // Before `run_until_stopped` starts the engine worker: the feed's
         // first events wait in the channel until analytics is restored.
         let restored = core.restore().await.context("restore state")?;
@@ -141,7 +153,8 @@ impl App {
             });
         }
 
-        // Analytics persistence: batches every few seconds, never per event.
+        // Persistence of analytics and exit states: batches every few
+        // seconds, never per event.
         {
             let core = Arc::clone(&core);
             let every = settings.analytics_flush;
@@ -152,8 +165,35 @@ impl App {
                 tick.tick().await; // the first tick is immediate
                 loop {
                     tokio::select! {
-                        _ = tick.tick() => flush_analytics(&core).await,
+                        _ = tick.tick() => flush(&core).await,
                         _ = shutdown.changed() => break,
+                    }
+                }
+            });
+        }
+
+        // The clock between trades: paper latency, time-based exits, day
+        // roll-overs; and, less often, live orders whose outcome is unknown.
+        {
+            let core = Arc::clone(&core);
+            let mut shutdown = shutdown.clone();
+            tasks.spawn(async move {
+                let mut tick = tokio::time::interval(TICK);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut n: u64 = 0;
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = shutdown.changed() => break,
+                    }
+                    if let Err(e) = core.tick().await {
+                        tracing::error!(error = format!("{e:#}"), "tick failed");
+                    }
+                    n += 1;
+                    if n.is_multiple_of(RECONCILE_EVERY_TICKS)
+                        && let Err(e) = core.reconcile().await
+                    {
+                        tracing::error!(error = format!("{e:#}"), "reconciling orders failed");
                     }
                 }
             });
@@ -209,18 +249,23 @@ impl App {
         })
         .await;
         // After the engine worker stopped: nothing changes behind this save.
-        flush_analytics(&core).await;
+        flush(&core).await;
         Ok(())
     }
 }
 
-/// Saves changed wallet analytics; a failure is logged and retried by the
-/// next flush (the core keeps the states).
-async fn flush_analytics(core: &Core) {
-    match core.flush_analytics().await {
+/// How often the clock ticks between trades.
+const TICK: std::time::Duration = std::time::Duration::from_millis(250);
+/// Unfinished live orders are reconciled every this many ticks (30 s).
+const RECONCILE_EVERY_TICKS: u64 = 120;
+
+/// Saves changed analytics and exit states; a failure is logged and
+/// retried by the next flush (the core keeps the states).
+async fn flush(core: &Core) {
+    match core.flush().await {
         Ok(0) => {}
         Ok(saved) => tracing::debug!(saved, "wallet analytics saved"),
-        Err(e) => tracing::error!(error = format!("{e:#}"), "saving wallet analytics failed"),
+        Err(e) => tracing::error!(error = format!("{e:#}"), "saving state failed"),
     }
 }
 

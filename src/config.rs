@@ -12,6 +12,7 @@ use anyhow::{Context as _, bail};
 use secrecy::SecretString;
 use url::Url;
 
+pub use crate::domain::Mode;
 use crate::domain::{Bps, Lamports};
 use crate::engine::analytics::AnalyticsConfig;
 use crate::feed::pumpportal::PumpPortalSettings;
@@ -55,12 +56,6 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "decided trades a wallet needs before it is ranked",
     ),
 ];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Paper,
-    Live,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsoleMode {

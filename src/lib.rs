@@ -13,6 +13,7 @@ pub mod config;
 pub mod console;
 pub mod domain;
 pub mod engine;
+pub mod exec;
 pub mod feed;
 pub mod notify;
 pub mod service;

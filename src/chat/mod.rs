@@ -9,6 +9,8 @@ pub mod action;
 pub mod command;
 pub mod i18n;
 pub mod render;
+pub mod settings;
+pub mod trading;
 pub mod view;
 
 use std::sync::Arc;
@@ -21,7 +23,7 @@ pub use view::{Button, ChatResponse, View};
 use crate::domain::ports::UserRecord;
 use crate::domain::{Address, AddressError, ChatKind, ChatRef, Locale, UserRef, WalletAddress};
 use crate::engine::analytics::{Metric, Window};
-use crate::service::Core;
+use crate::service::{Core, ProfileError};
 
 /// What the user did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,37 +126,20 @@ impl ChatService {
         }
         let view = match cmd {
             Command::Start if req.kind == ChatKind::Private => {
-                render::welcome(l, &req.name, user.copy_lamports)
+                render::welcome(l, &req.name, &self.core.active_profile(user).await?)
             }
             Command::Start => View::text(t(l, "welcome.group", &[])),
             Command::Help => render::help(l),
             Command::Track(arg) => match Address::parse(&arg) {
                 Err(e) => address_error(l, &arg, &e),
-                Ok(wallet) => {
-                    let key = if self.core.follow(user, wallet).await? {
-                        "track.ok"
-                    } else {
-                        "track.already"
-                    };
-                    View::text(t(
-                        l,
-                        key,
-                        &[
-                            ("wallet", &wallet.to_string()),
-                            ("copy", &user.copy_lamports.to_string()),
-                        ],
-                    ))
-                }
+                Ok(wallet) => self.track(user, wallet).await?,
             },
             Command::Untrack(arg) => match Address::parse(&arg) {
                 Err(e) => address_error(l, &arg, &e),
                 Ok(wallet) => self.untrack(user, wallet).await?,
             },
-            Command::List => render::list(l, &self.core.follows(user.user).await?),
-            Command::Status => {
-                let s = self.core.status(user.user).await?;
-                render::status(l, &s.positions, s.realized_pnl)
-            }
+            Command::List => self.list(user).await?,
+            Command::Status => trading::status(l, &self.core.status(user.user).await?),
             Command::Alfa(words) => match board_options(&words) {
                 Ok((metric, window)) => self.board(l, metric, window, 0),
                 Err(bad) => render::board_bad_option(l, bad),
@@ -198,12 +183,18 @@ impl ChatService {
         let l = user.locale;
         let short = wallet.short();
         let toast = if req.kind == ChatKind::Private {
-            let key = if self.core.follow(user, wallet).await? {
-                "toast.followed"
-            } else {
-                "toast.already_following"
-            };
-            t(l, key, &[("wallet", &short)])
+            match self.core.follow(user, wallet).await {
+                Ok((profile, _, new)) => t(
+                    l,
+                    if new {
+                        "toast.followed"
+                    } else {
+                        "toast.already_following"
+                    },
+                    &[("wallet", &short), ("profile", profile.name.as_str())],
+                ),
+                Err(e) => profile_error(l, e)?,
+            }
         } else {
             // Following changes personal data and sends private alerts; the
             // toast is seen by the presser only.
@@ -213,6 +204,33 @@ impl ChatService {
             toast: Some(toast),
             ..ChatResponse::default()
         })
+    }
+
+    /// `/track`: follow in the active profile.
+    async fn track(&self, user: &UserRecord, wallet: WalletAddress) -> anyhow::Result<View> {
+        let l = user.locale;
+        Ok(match self.core.follow(user, wallet).await {
+            Ok((profile, _, new)) => View::text(t(
+                l,
+                if new { "track.ok" } else { "track.already" },
+                &[
+                    ("wallet", &wallet.to_string()),
+                    ("profile", profile.name.as_str()),
+                    (
+                        "mode",
+                        &t(l, &format!("mode.{}", profile.settings.mode.code()), &[]),
+                    ),
+                    ("copy", &profile.settings.buy_sol.to_string()),
+                ],
+            )),
+            Err(e) => View::text(profile_error(l, e)?),
+        })
+    }
+
+    async fn list(&self, user: &UserRecord) -> anyhow::Result<View> {
+        let follows = self.core.follows(user.user).await?;
+        let profiles = self.core.profiles(user.user).await?;
+        Ok(render::list(user.locale, &follows, &profiles))
     }
 
     async fn untrack(&self, user: &UserRecord, wallet: Address) -> anyhow::Result<View> {
@@ -280,26 +298,23 @@ impl ChatService {
                 ..ChatResponse::default()
             },
             Action::List => ChatResponse {
-                messages: vec![render::list(l, &self.core.follows(user.user).await?)],
+                messages: vec![self.list(user).await?],
                 toast: done,
                 ..ChatResponse::default()
             },
-            Action::Status => {
-                let s = self.core.status(user.user).await?;
-                ChatResponse {
-                    messages: vec![render::status(l, &s.positions, s.realized_pnl)],
-                    toast: done,
-                    ..ChatResponse::default()
-                }
-            }
+            Action::Status => ChatResponse {
+                messages: vec![trading::status(l, &self.core.status(user.user).await?)],
+                toast: done,
+                ..ChatResponse::default()
+            },
             Action::Untrack(wallet) => {
                 let confirmation = self.untrack(user, wallet).await?;
                 // The list message is edited in place to what is left.
-                let remaining = self.core.follows(user.user).await?;
                 ChatResponse {
                     messages: vec![confirmation],
-                    edit: Some(render::list(l, &remaining)),
+                    edit: Some(self.list(user).await?),
                     toast: done,
+                    ..ChatResponse::default()
                 }
             }
             // Answered above.
@@ -349,6 +364,31 @@ fn address_error(l: Locale, input: &str, e: &AddressError) -> View {
             "error.address.bytes",
             &[("input", &shown), ("bytes", &bytes.to_string())],
         ),
+    })
+}
+
+/// A refused profile change in words; unexpected errors go up.
+fn profile_error(l: Locale, e: ProfileError) -> anyhow::Result<String> {
+    Ok(match e {
+        ProfileError::NameTaken => t(l, "profile.error.name_taken", &[]),
+        ProfileError::TooMany { max } => {
+            t(l, "profile.error.too_many", &[("max", &max.to_string())])
+        }
+        ProfileError::TooManyFollows { max } => t(
+            l,
+            "profile.error.too_many_follows",
+            &[("max", &max.to_string())],
+        ),
+        ProfileError::NotFound => t(l, "profile.error.not_found", &[]),
+        ProfileError::HasOpenPositions { count } => t(
+            l,
+            "profile.error.open_positions",
+            &[("count", &count.to_string())],
+        ),
+        ProfileError::LastProfile => t(l, "profile.error.last", &[]),
+        ProfileError::UnknownWallet => t(l, "profile.error.unknown_wallet", &[]),
+        ProfileError::Setting(e) => settings::error(l, &e),
+        ProfileError::Unexpected(e) => return Err(e),
     })
 }
 

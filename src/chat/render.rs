@@ -4,11 +4,11 @@
 use super::action::Action;
 use super::command::{COMMANDS, Scope};
 use super::i18n::t;
+use super::trading::{self, pnl};
 use super::view::{Button, View};
 use crate::domain::money::format_sol;
 use crate::domain::ports::OutboxPayload;
-use crate::domain::{Alert, Fill, Lamports, Locale, Side, SkipReason, TokenAmount, WalletAddress};
-use crate::engine::PositionView;
+use crate::domain::{Follow, Lamports, Locale, Profile, TokenAmount, WalletAddress};
 use crate::engine::analytics::{
     AnalyticsConfig, Flag, LeaderRow, Metric, Stats, Tier, WalletCard, Window,
 };
@@ -16,11 +16,6 @@ use crate::service::{BoardPage, Discovery};
 
 fn sol(l: Lamports) -> String {
     format_sol(i128::from(l.0))
-}
-
-fn pnl(v: i64) -> String {
-    let s = format_sol(i128::from(v));
-    if v > 0 { format!("+{s}") } else { s }
 }
 
 /// Token amounts in UI units with thousands grouping (`1,234,567.89`).
@@ -44,11 +39,21 @@ pub fn tokens(a: TokenAmount) -> String {
 }
 
 #[must_use]
-pub fn welcome(locale: Locale, name: &str, copy: Lamports) -> View {
+pub fn welcome(locale: Locale, name: &str, profile: &Profile) -> View {
+    let mode = t(
+        locale,
+        &format!("mode.{}", profile.settings.mode.code()),
+        &[],
+    );
     View::text(t(
         locale,
         "welcome",
-        &[("name", name), ("copy", &sol(copy))],
+        &[
+            ("name", name),
+            ("profile", profile.name.as_str()),
+            ("mode", &mode),
+            ("copy", &sol(profile.settings.buy_sol)),
+        ],
     ))
     .with_row(vec![
         Button {
@@ -100,7 +105,13 @@ pub fn help(locale: Locale) -> View {
 
 /// /list with one untrack button per wallet.
 #[must_use]
-pub fn list(locale: Locale, wallets: &[WalletAddress]) -> View {
+pub fn list(locale: Locale, follows: &[Follow], profiles: &[Profile]) -> View {
+    let mut wallets: Vec<WalletAddress> = Vec::new();
+    for f in follows {
+        if !wallets.contains(&f.wallet) {
+            wallets.push(f.wallet);
+        }
+    }
     if wallets.is_empty() {
         return View::text(t(locale, "list.empty", &[]));
     }
@@ -110,8 +121,18 @@ pub fn list(locale: Locale, wallets: &[WalletAddress]) -> View {
         &[("count", &wallets.len().to_string())],
     )];
     let mut view = View::default();
-    for w in wallets {
-        lines.push(t(locale, "list.line", &[("wallet", &w.to_string())]));
+    for w in &wallets {
+        let names: Vec<&str> = follows
+            .iter()
+            .filter(|f| f.wallet == *w)
+            .filter_map(|f| profiles.iter().find(|p| p.id == f.profile))
+            .map(|p| p.name.as_str())
+            .collect();
+        lines.push(t(
+            locale,
+            "list.line",
+            &[("wallet", &w.to_string()), ("profiles", &names.join(", "))],
+        ));
         view = view.with_row(vec![Button {
             label: t(locale, "button.untrack", &[("wallet", &w.short())]),
             action: Action::Untrack(*w),
@@ -119,104 +140,6 @@ pub fn list(locale: Locale, wallets: &[WalletAddress]) -> View {
     }
     view.text = lines.join("\n");
     view
-}
-
-/// /status: open positions valued at the last price, and realized PnL.
-#[must_use]
-pub fn status(locale: Locale, positions: &[PositionView], realized: i64) -> View {
-    if positions.is_empty() {
-        return View::text(t(locale, "status.empty", &[("realized", &pnl(realized))]));
-    }
-    let unknown = t(locale, "status.unpriced", &[]);
-    let mut lines = vec![t(
-        locale,
-        "status.header",
-        &[("count", &positions.len().to_string())],
-    )];
-    let mut unrealized: i64 = 0;
-    for v in positions {
-        let p = &v.position;
-        let pct = v.unrealized_pnl.filter(|_| p.cost.0 > 0).map_or_else(
-            || unknown.clone(),
-            #[allow(clippy::cast_precision_loss, reason = "display only")]
-            |u| format!("{:+.1}%", u as f64 * 100.0 / p.cost.0 as f64),
-        );
-        unrealized = unrealized.saturating_add(v.unrealized_pnl.unwrap_or(0));
-        lines.push(t(
-            locale,
-            "status.line",
-            &[
-                ("mint", &p.mint.to_string()),
-                ("leader", &p.leader.short()),
-                ("cost", &sol(p.cost)),
-                ("value", &v.value.map_or_else(|| unknown.clone(), sol)),
-                (
-                    "pnl",
-                    &v.unrealized_pnl.map_or_else(|| unknown.clone(), pnl),
-                ),
-                ("pct", &pct),
-            ],
-        ));
-    }
-    lines.push(t(
-        locale,
-        "status.footer",
-        &[
-            ("unrealized", &pnl(unrealized)),
-            ("realized", &pnl(realized)),
-        ],
-    ));
-    View::text(lines.join("\n"))
-}
-
-#[must_use]
-pub fn alert(locale: Locale, a: &Alert) -> View {
-    let key = match a.side {
-        Side::Buy => "alert.buy",
-        Side::Sell => "alert.sell",
-    };
-    View::text(t(
-        locale,
-        key,
-        &[
-            ("wallet", &a.wallet.to_string()),
-            ("mint", &a.mint.to_string()),
-            ("tokens", &tokens(a.tokens)),
-            ("sol", &sol(a.sol)),
-        ],
-    ))
-}
-
-#[must_use]
-pub fn fill(locale: Locale, f: &Fill) -> View {
-    let key = match f.side {
-        Side::Buy => "fill.buy",
-        Side::Sell => "fill.sell",
-    };
-    View::text(t(
-        locale,
-        key,
-        &[
-            ("mint", &f.mint.to_string()),
-            ("leader", &f.leader.short()),
-            ("tokens", &tokens(f.tokens)),
-            ("sol", &sol(f.sol)),
-            ("fee", &sol(f.fee)),
-            ("pnl", &pnl(f.realized_pnl)),
-        ],
-    ))
-}
-
-/// Why a copy was not made, in words.
-#[must_use]
-pub fn skip_reason(locale: Locale, reason: SkipReason) -> String {
-    let key = match reason {
-        SkipReason::OffCurve => "skip.off_curve",
-        SkipReason::CurveComplete => "skip.curve_complete",
-        SkipReason::NoPosition => "skip.no_position",
-        SkipReason::TooSmall => "skip.too_small",
-    };
-    t(locale, "skip.line", &[("reason", &t(locale, key, &[]))])
 }
 
 // ------------------------------------------------------------ analytics --
@@ -741,19 +664,19 @@ pub fn outbox(locale: Locale, payload: &OutboxPayload) -> View {
             *win_rate_before_bps,
             *win_rate_after_bps,
         ),
-        OutboxPayload::Trade {
-            alert: a,
-            fill: f,
-            skipped,
-        } => {
-            let mut view = alert(locale, a);
-            if let Some(f) = f {
-                view.text = format!("{}\n{}", view.text, fill(locale, f).text);
-            } else if let Some(r) = skipped {
-                view.text = format!("{}\n{}", view.text, skip_reason(locale, *r));
-            }
-            view
-        }
+        OutboxPayload::Trade { alert, copies } => trading::alert(locale, alert, copies),
+        OutboxPayload::Fill { fill, profile_name } => trading::fill(locale, fill, profile_name),
+        OutboxPayload::Rejected {
+            order,
+            profile_name,
+            reason,
+        } => trading::rejected(locale, order, profile_name, *reason),
+        OutboxPayload::Closed { trip, profile_name } => trading::closed(locale, trip, profile_name),
+        OutboxPayload::Risk {
+            profile_name,
+            event,
+            at_ms: _,
+        } => trading::risk(locale, profile_name, event),
     }
 }
 

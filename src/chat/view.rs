@@ -13,6 +13,9 @@ pub struct Button {
 pub struct View {
     pub text: String,
     pub buttons: Vec<Vec<Button>>,
+    /// Delete the sent message after this many seconds (an exported
+    /// secret key must not stay in the chat history).
+    pub expires_s: Option<u32>,
 }
 
 impl View {
@@ -21,6 +24,7 @@ impl View {
         Self {
             text: text.into(),
             buttons: Vec::new(),
+            expires_s: None,
         }
     }
 
@@ -42,6 +46,8 @@ pub struct ChatResponse {
     pub edit: Option<View>,
     /// A short notice for the button press (Telegram's callback answer).
     pub toast: Option<String>,
+    /// Delete the user's message this answers at once (it held a secret).
+    pub delete_input: bool,
 }
 
 impl ChatResponse {

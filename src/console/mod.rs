@@ -97,6 +97,10 @@ impl Console {
             if let Some(t) = &resp.toast {
                 println!("({t})");
             }
+            if resp.delete_input {
+                // A terminal cannot take back what was typed; say so.
+                println!("(the line you typed held a secret: clear your terminal history)");
+            }
             if let Some(v) = &resp.edit {
                 self.print(v);
             }
@@ -109,7 +113,8 @@ impl Console {
 
 #[async_trait]
 impl ChatSender for Console {
-    async fn send(&self, _chat: ChatRef, view: &View) -> anyhow::Result<()> {
+    /// A terminal has no sound to silence: silent messages print the same.
+    async fn send(&self, _chat: ChatRef, view: &View, _silent: bool) -> anyhow::Result<()> {
         self.print(view);
         Ok(())
     }

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Lamports, Mint, Signature, TokenAmount, UserRef, WalletAddress};
+use super::{
+    ExitReason, IdempotencyKey, Lamports, Mint, Mode, ProfileId, Signature, TokenAmount, UserRef,
+    WalletAddress,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -61,51 +64,75 @@ pub struct Alert {
     pub timestamp_ms: i64,
 }
 
-/// A paper (or, later, live) execution for a user.
+/// An execution (paper or live) of one profile's order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fill {
+    pub profile: ProfileId,
     pub user: UserRef,
     pub mint: Mint,
     pub leader: WalletAddress,
-    /// The leader's trade this fill copies; with `side`, the idempotency key.
-    pub leader_signature: Signature,
+    /// The order it executes; unique, so a fill is recorded at most once.
+    pub key: IdempotencyKey,
     pub side: Side,
-    /// SOL paid (buy, fees included) or received (sell, fees deducted).
+    pub mode: Mode,
+    /// SOL paid (buy, every fee included) or received (sell, net of fees).
     pub sol: Lamports,
     pub tokens: TokenAmount,
+    /// Curve, network and priority fees in `sol`.
     pub fee: Lamports,
     /// Realized PnL of this fill in lamports (sells only; 0 for buys).
     pub realized_pnl: i64,
+    /// Why a sell happened (none for buys).
+    pub reason: Option<ExitReason>,
+    /// The transaction (live).
+    pub tx: Option<Signature>,
     pub timestamp_ms: i64,
 }
 
-/// An open paper position of one user in one mint.
+/// Where a position's exit rules stand (kept with the position, so a
+/// restart resumes trailing from the same peak).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExitState {
+    /// Highest gain over cost seen, basis points (value net of sell fees).
+    pub peak_gain_bps: i64,
+    /// When the peak was reached.
+    pub peak_ms: i64,
+    pub tp1_done: bool,
+    /// Ladder steps done, one bit each.
+    pub ladder_done: u8,
+    /// When the break-even stop was armed.
+    pub be_since_ms: Option<i64>,
+    /// The break-even stop is armed (the gain reached the arm level).
+    pub be_armed: bool,
+    /// The first trailing level was reached soon enough after opening.
+    pub early_peak: bool,
+    /// Exit orders made so far (part of their idempotency keys).
+    pub exits: u32,
+}
+
+/// An open position of one profile in one mint, copied from one leader.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
+    pub profile: ProfileId,
     pub user: UserRef,
     pub mint: Mint,
     pub leader: WalletAddress,
+    pub mode: Mode,
     pub tokens: TokenAmount,
     /// SOL paid for the tokens still held, fees included.
     pub cost: Lamports,
     /// Realized PnL of the parts already sold, fees included.
     pub realized_pnl: i64,
+    /// Everything bought into the position (fees included) and every
+    /// token bought, for the round trip and ladder steps.
+    pub bought_sol: Lamports,
+    pub bought_tokens: TokenAmount,
+    /// Everything received from sells so far.
+    pub sold_sol: Lamports,
     pub opened_ms: i64,
     pub updated_ms: i64,
-}
-
-/// Why a copy was not made. Rendered for users by `chat/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SkipReason {
-    /// The token left the bonding curve (PumpSwap); paper fills need a curve.
-    OffCurve,
-    /// The curve is complete: nothing left to buy.
-    CurveComplete,
-    /// The leader sold but the user holds nothing copied from them.
-    NoPosition,
-    /// The copy size buys zero tokens at the current price.
-    TooSmall,
+    pub exit: ExitState,
 }
 
 /// A wallet's tier on the leaderboards (S best).

@@ -119,10 +119,11 @@ pub enum SignatureError {
 
 /// A transaction signature (64 bytes, base58). Kept as its string form: it
 /// is used as a dedup and idempotency key and printed far more than compared
-/// bytewise.
+/// bytewise. Shared (`Arc<str>`): one leader trade's signature is copied
+/// into every follower's decision and order, and a clone must not allocate.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Signature(String);
+pub struct Signature(std::sync::Arc<str>);
 
 impl Signature {
     pub fn parse(input: &str) -> Result<Self, SignatureError> {
@@ -133,12 +134,12 @@ impl Signature {
         if bytes.len() != 64 {
             return Err(SignatureError::Bytes(bytes.len()));
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(s.into()))
     }
 
     #[must_use]
     pub fn from_bytes(bytes: &[u8; 64]) -> Self {
-        Self(bs58::encode(bytes).into_string())
+        Self(bs58::encode(bytes).into_string().into())
     }
 
     #[must_use]
@@ -156,7 +157,7 @@ impl TryFrom<String> for Signature {
 
 impl From<Signature> for String {
     fn from(s: Signature) -> Self {
-        s.0
+        s.0.to_string()
     }
 }
 

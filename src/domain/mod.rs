@@ -7,11 +7,21 @@
 mod events;
 mod ids;
 pub mod money;
+pub mod order;
 pub mod ports;
+pub mod profile;
 
-pub use events::{Alert, Fill, Position, Side, SkipReason, Tier, TradeEvent, WalletState};
+pub use events::{Alert, ExitState, Fill, Position, Side, Tier, TradeEvent, WalletState};
 pub use ids::{
     Address, AddressError, ChatKind, ChatRef, Locale, LocaleError, Mint, Platform, Signature,
     SignatureError, UserRef, WalletAddress,
 };
 pub use money::{Bps, BpsError, Lamports, LamportsError, TokenAmount};
+pub use order::{
+    DecisionRecord, Execution, ExitReason, IdempotencyKey, Intent, NotifyKind, NotifyLevel,
+    NotifyPrefs, Order, RiskEvent, RiskTier, RoundTrip, ScreenReason, SkipReason, Verdict,
+};
+pub use profile::{
+    BuyMode, CopySells, Follow, LadderStep, Mode, Overrides, Profile, ProfileId, ProfileName,
+    ProfileSettings, Section, Setting, SettingError, SettingKind, SettingValue, SignalMode,
+};

@@ -10,7 +10,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{ChatRef, Fill, Lamports, Locale, Position, Tier, UserRef, WalletAddress, WalletState};
+use super::{
+    Address, ChatRef, DecisionRecord, ExitReason, Fill, Follow, IdempotencyKey, Locale, Mint, Mode,
+    NotifyKind, NotifyPrefs, Order, Overrides, Position, Profile, ProfileId, ProfileName,
+    ProfileSettings, RiskEvent, RoundTrip, Signature, SkipReason, Tier, UserRef, Verdict,
+    WalletAddress, WalletState,
+};
 
 /// Time, injected so the engine and tests are deterministic.
 pub trait Clock: Send + Sync {
@@ -38,9 +43,20 @@ pub struct UserRecord {
     pub locale: Locale,
     /// Where private notifications go (the user's private chat).
     pub home_chat: ChatRef,
-    /// Paper copy size for followed wallets' buys.
-    pub copy_lamports: Lamports,
+    /// The profile that `/track` and the leaderboard's follow buttons add
+    /// wallets to (the first one when unset).
+    pub active_profile: Option<ProfileId>,
+    pub notify: NotifyPrefs,
     pub created_ms: i64,
+}
+
+/// What one profile did about a followed wallet's trade, for the alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyNote {
+    pub profile_name: String,
+    pub mode: Mode,
+    /// `Placed` or `Skipped`.
+    pub verdict: Verdict,
 }
 
 /// What an outbox row carries: structured, rendered at delivery time in the
@@ -52,13 +68,30 @@ pub struct UserRecord {
     reason = "built once per queued message and serialized at once; boxing buys nothing"
 )]
 pub enum OutboxPayload {
-    /// A followed wallet traded; with the paper copy made for it, or the
-    /// reason none was made.
+    /// A followed wallet traded, with what each of the user's profiles
+    /// following it did.
     Trade {
         alert: super::Alert,
-        fill: Option<Fill>,
-        /// Why no copy was made, when none was.
-        skipped: Option<super::SkipReason>,
+        copies: Vec<CopyNote>,
+    },
+    /// An order filled (entries, copied sells and exits by rule).
+    Fill { fill: Fill, profile_name: String },
+    /// An approved order was not executed.
+    Rejected {
+        order: Order,
+        profile_name: String,
+        reason: SkipReason,
+    },
+    /// A position closed; sent for big winners.
+    Closed {
+        trip: RoundTrip,
+        profile_name: String,
+    },
+    /// A profile's risk state changed.
+    Risk {
+        profile_name: String,
+        event: RiskEvent,
+        at_ms: i64,
     },
     /// A followed wallet was promoted or demoted (`None` = unranked).
     TierChanged {
@@ -72,6 +105,35 @@ pub enum OutboxPayload {
     },
 }
 
+impl OutboxPayload {
+    /// The notification switch that governs it.
+    #[must_use]
+    pub fn kind(&self) -> NotifyKind {
+        match self {
+            Self::Trade { .. } => NotifyKind::Alerts,
+            Self::Fill { fill, .. } => match fill.reason {
+                None | Some(ExitReason::LeaderSold) => NotifyKind::Fills,
+                Some(ExitReason::StopLoss) => NotifyKind::StopLosses,
+                Some(_) => NotifyKind::Exits,
+            },
+            Self::Rejected { .. } => NotifyKind::Fills,
+            Self::Closed { .. } => NotifyKind::BigWins,
+            Self::Risk { .. } => NotifyKind::Risk,
+            Self::TierChanged { .. } => NotifyKind::Tiers,
+        }
+    }
+}
+
+/// A message to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub chat: ChatRef,
+    pub user: UserRef,
+    pub payload: OutboxPayload,
+    /// Deliver without a sound.
+    pub silent: bool,
+}
+
 /// A message waiting to be delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMessage {
@@ -79,54 +141,247 @@ pub struct OutboxMessage {
     pub chat: ChatRef,
     pub user: UserRef,
     pub payload: OutboxPayload,
+    pub silent: bool,
     pub created_ms: i64,
     pub attempts: i32,
 }
 
-/// Durable state: users, follows, paper positions and fills, outbox, and
-/// the wallet analytics snapshot.
+/// Where an order stands in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Recorded (its key claimed), not sent.
+    Pending,
+    /// A signed transaction was sent (live); the outcome is not recorded.
+    Sent,
+    Filled,
+    Rejected,
+}
+
+impl OrderStatus {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Filled => "filled",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "sent" => Some(Self::Sent),
+            "filled" => Some(Self::Filled),
+            "rejected" => Some(Self::Rejected),
+            _ => None,
+        }
+    }
+
+    /// Filled or rejected: nothing more will happen to it.
+    #[must_use]
+    pub const fn is_final(self) -> bool {
+        matches!(self, Self::Filled | Self::Rejected)
+    }
+}
+
+/// The signing wallet's balances before a live order was sent, so the fill
+/// can be measured from the chain after a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Balances {
+    pub lamports: u64,
+    pub tokens: u64,
+}
+
+/// A stored order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    pub order: Order,
+    pub status: OrderStatus,
+    /// The last transaction sent for it (live).
+    pub tx: Option<Signature>,
+    /// How many transactions were sent (a re-quote after an expired
+    /// blockhash sends a new one; an old message is never signed again).
+    pub sends: u32,
+    pub before: Option<Balances>,
+    /// Why it was rejected.
+    pub reason: Option<SkipReason>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// A user's stored wallet key, sealed by the vault.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub user: UserRef,
+    pub wallet: WalletAddress,
+    /// `vault::Sealed` text; opens only for `user`.
+    pub sealed: String,
+    pub created_ms: i64,
+}
+
+impl std::fmt::Debug for KeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRecord")
+            .field("user", &self.user)
+            .field("wallet", &self.wallet)
+            .field("sealed", &format_args!("<{} bytes>", self.sealed.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Durable state: users, profiles, follows, orders, fills and positions,
+/// closed round trips, the skip log, sealed keys, the outbox and the wallet
+/// analytics snapshot.
 ///
-/// Contract: every method is atomic; writes about a user (follows, fills)
-/// require that user to be stored first (`upsert_user`), else they fail; `record_fill` writes the fill and the
-/// resulting position (or its removal when `tokens` reaches 0) in one
-/// transaction and is idempotent on (user, leader_signature, side): a second
-/// call with the same key returns `Ok(false)` and changes nothing.
+/// Contract: every method is atomic. Rows about a user require the user to
+/// be stored first (`upsert_user`), rows about a profile require the
+/// profile; else the call fails. Idempotency: `insert_orders` claims each
+/// order's key once; `record_fill` stores a fill once per order key, with
+/// the position after it, the order's status and (when the position closed)
+/// its round trip, all in one transaction; a second call with the same key
+/// returns `Ok(false)` and changes nothing.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Creates the user or updates locale/home chat; keeps `copy_lamports`
-    /// and `created_ms` of an existing user. Returns the stored record.
+    /// Creates the user or updates locale and home chat; keeps the rest of
+    /// an existing user. Returns the stored record.
     async fn upsert_user(&self, user: &UserRecord) -> anyhow::Result<UserRecord>;
     async fn get_user(&self, user: UserRef) -> anyhow::Result<Option<UserRecord>>;
+    async fn set_active_profile(&self, user: UserRef, profile: ProfileId) -> anyhow::Result<()>;
+    async fn set_notify(&self, user: UserRef, prefs: &NotifyPrefs) -> anyhow::Result<()>;
 
-    /// Adds a follow; `Ok(false)` if it already existed.
-    async fn add_follow(
+    /// Creates a profile; `Ok(None)` when the user already has one by that
+    /// name (names are unique per user, case-insensitively).
+    async fn create_profile(
         &self,
         user: UserRef,
+        name: &ProfileName,
+        settings: &ProfileSettings,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<Profile>>;
+    /// Replaces a profile's name and settings; `Ok(false)` if there is no
+    /// such profile, or the name is taken by another of the user's.
+    async fn update_profile(
+        &self,
+        id: ProfileId,
+        name: &ProfileName,
+        settings: &ProfileSettings,
+    ) -> anyhow::Result<bool>;
+    /// Deletes a profile and its follows; `Ok(false)` if there was none.
+    /// Fills, round trips and decisions stay (history).
+    async fn delete_profile(&self, id: ProfileId) -> anyhow::Result<bool>;
+    async fn get_profile(&self, id: ProfileId) -> anyhow::Result<Option<Profile>>;
+    /// A user's profiles, oldest first.
+    async fn profiles_of(&self, user: UserRef) -> anyhow::Result<Vec<Profile>>;
+    async fn all_profiles(&self) -> anyhow::Result<Vec<Profile>>;
+
+    /// Adds a wallet to a profile; returns the follow and whether it is new
+    /// (an existing follow comes back unchanged).
+    async fn add_follow(
+        &self,
+        profile: ProfileId,
         wallet: WalletAddress,
         now_ms: i64,
+    ) -> anyhow::Result<(Follow, bool)>;
+    /// Removes a wallet from a profile; `Ok(false)` if it was not there.
+    async fn remove_follow(
+        &self,
+        profile: ProfileId,
+        wallet: WalletAddress,
     ) -> anyhow::Result<bool>;
-    /// Removes a follow; `Ok(false)` if there was none.
-    async fn remove_follow(&self, user: UserRef, wallet: WalletAddress) -> anyhow::Result<bool>;
-    /// A user's follows, oldest first.
-    async fn follows_of(&self, user: UserRef) -> anyhow::Result<Vec<WalletAddress>>;
-    /// Every (user, wallet) follow, for rebuilding the engine at start.
-    async fn all_follows(&self) -> anyhow::Result<Vec<(UserRef, WalletAddress)>>;
+    /// Replaces a follow's overrides; `Ok(false)` if there is no such follow.
+    async fn set_follow_overrides(&self, id: i64, overrides: &Overrides) -> anyhow::Result<bool>;
+    async fn get_follow(&self, id: i64) -> anyhow::Result<Option<Follow>>;
+    /// A user's follows across profiles, oldest first.
+    async fn follows_of(&self, user: UserRef) -> anyhow::Result<Vec<Follow>>;
+    /// Every follow, for rebuilding the engine at start.
+    async fn all_follows(&self) -> anyhow::Result<Vec<Follow>>;
 
-    /// Stores a fill and the position after it (see the trait contract).
-    async fn record_fill(&self, fill: &Fill, position_after: &Position) -> anyhow::Result<bool>;
+    /// Claims the orders' idempotency keys and stores them as pending, in
+    /// one transaction. Returns, per order in input order, whether it is
+    /// new (`false`: that key was already stored, by this or an earlier
+    /// process, and the order must not be executed again).
+    async fn insert_orders(&self, orders: &[Order], now_ms: i64) -> anyhow::Result<Vec<bool>>;
+    /// Records the transaction about to be sent for an order (live),
+    /// before it is sent, with the wallet's balances before it.
+    async fn order_sent(
+        &self,
+        key: &IdempotencyKey,
+        tx: &Signature,
+        before: Balances,
+        now_ms: i64,
+    ) -> anyhow::Result<()>;
+    /// Marks an order rejected with its reason (a fill marks it filled
+    /// through `record_fill`).
+    async fn reject_order(
+        &self,
+        key: &IdempotencyKey,
+        reason: SkipReason,
+        now_ms: i64,
+    ) -> anyhow::Result<()>;
+    async fn get_order(&self, key: &IdempotencyKey) -> anyhow::Result<Option<OrderRecord>>;
+    /// Orders that are pending or sent, oldest first (reconciled at start).
+    async fn unfinished_orders(&self) -> anyhow::Result<Vec<OrderRecord>>;
+
+    /// Stores a fill, the position after it (deleted when `tokens` is 0),
+    /// the order as filled and the round trip when the position closed (see
+    /// the trait contract).
+    async fn record_fill(
+        &self,
+        fill: &Fill,
+        position_after: &Position,
+        closed: Option<&RoundTrip>,
+    ) -> anyhow::Result<bool>;
+    /// Saves the exit state of open positions (trailing peaks and such), in
+    /// one batch; positions that closed meanwhile are skipped.
+    async fn save_exit_states(&self, positions: &[Position]) -> anyhow::Result<()>;
+    /// A user's open positions, oldest first.
     async fn open_positions(&self, user: UserRef) -> anyhow::Result<Vec<Position>>;
     async fn all_open_positions(&self) -> anyhow::Result<Vec<Position>>;
     /// A user's fills, newest first, at most `limit`.
     async fn fills_of(&self, user: UserRef, limit: u32) -> anyhow::Result<Vec<Fill>>;
-
-    /// Queues a message; returns its id.
-    async fn enqueue(
+    /// Every fill at or after `since_ms`, oldest first (restores the day's
+    /// risk state).
+    async fn fills_since(&self, since_ms: i64) -> anyhow::Result<Vec<Fill>>;
+    /// Every (profile, mint) a profile ever bought (first-buy-only).
+    async fn entered_mints(&self) -> anyhow::Result<Vec<(ProfileId, Mint)>>;
+    /// Round trips closed at or after `since_ms`, oldest first; one
+    /// profile's or (`None`) everyone's.
+    async fn round_trips(
         &self,
-        chat: ChatRef,
+        profile: Option<ProfileId>,
+        since_ms: i64,
+    ) -> anyhow::Result<Vec<RoundTrip>>;
+
+    /// Appends to the skip log, in one batch.
+    async fn log_decisions(&self, records: &[DecisionRecord]) -> anyhow::Result<()>;
+    /// A user's latest decisions, newest first, at most `limit`; only those
+    /// about a mint or leader when `about` is given.
+    async fn decisions_of(
+        &self,
         user: UserRef,
-        payload: &OutboxPayload,
-        now_ms: i64,
-    ) -> anyhow::Result<i64>;
+        about: Option<Address>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<DecisionRecord>>;
+
+    /// Stores a sealed key; `Ok(false)` if the user already has that wallet.
+    async fn add_key(&self, key: &KeyRecord) -> anyhow::Result<bool>;
+    async fn get_key(
+        &self,
+        user: UserRef,
+        wallet: WalletAddress,
+    ) -> anyhow::Result<Option<KeyRecord>>;
+    /// A user's keys, oldest first.
+    async fn keys_of(&self, user: UserRef) -> anyhow::Result<Vec<KeyRecord>>;
+    async fn all_keys(&self) -> anyhow::Result<Vec<KeyRecord>>;
+    /// Replaces sealed values (key rotation), all or none.
+    async fn reseal_keys(&self, keys: &[KeyRecord]) -> anyhow::Result<()>;
+    async fn delete_key(&self, user: UserRef, wallet: WalletAddress) -> anyhow::Result<bool>;
+
+    /// Queues messages in one batch; returns their ids in order.
+    async fn enqueue(&self, messages: &[NewMessage], now_ms: i64) -> anyhow::Result<Vec<i64>>;
     /// Unsent messages, oldest first, at most `limit`.
     async fn pending(&self, limit: u32) -> anyhow::Result<Vec<OutboxMessage>>;
     async fn mark_sent(&self, id: i64, now_ms: i64) -> anyhow::Result<()>;

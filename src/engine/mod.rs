@@ -3,27 +3,32 @@
 //! values; the application persists and delivers them.
 //!
 //! It covers wallet analytics (every trade of every wallet feeds
-//! [`analytics::Analytics`]: stats, scores, tiers, leaderboards), follow
-//! matching, curve tracking and the paper copy of followed wallets' trades.
-//! Signals and risk plug in here later without changing the shape:
-//! `on_trade` in, a [`TradeOutput`] of values out.
+//! [`analytics::Analytics`]: stats, scores, tiers, leaderboards), curve
+//! tracking, and the copy pipeline ([`copy::CopyBook`]): follow matching,
+//! signals, safety, risk, exits and positions. `on_trade` and `tick` in,
+//! decisions (approved orders or skips with reasons) out; executors report
+//! back through `on_execution`.
 
 pub mod analytics;
+pub mod copy;
 pub mod curve;
 pub mod follows;
 pub mod recent;
 
 use std::collections::HashMap;
 
+use crate::domain::ports::CopyNote;
 use crate::domain::{
-    Alert, Fill, Lamports, Mint, Position, Side, Signature, SkipReason, TokenAmount, TradeEvent,
-    UserRef, WalletAddress,
+    Alert, Execution, Follow, Lamports, Mint, Order, Position, Profile, ProfileId, Side, Signature,
+    TradeEvent, UserRef, WalletAddress,
 };
 use analytics::{
     Analytics, AnalyticsConfig, AnalyticsEvent, LeaderRow, Metric, WalletCard, WalletState, Window,
 };
+use copy::{CopyBook, CopyConfig, CopyDecision, ExecOutcome, RiskNotice, TradeContext};
+pub use copy::{CopyOutcome, FollowChange, RiskApproved};
 use curve::{Curve, Fees};
-pub use follows::{FollowChange, FollowIndex};
+pub use follows::FollowIndex;
 use recent::RecentSet;
 
 /// Engine settings (from configuration).
@@ -32,8 +37,8 @@ pub struct EngineConfig {
     pub fees: Fees,
     /// Wallet analytics: outcomes, scores, tiers, leaderboards.
     pub analytics: AnalyticsConfig,
-    /// Paper copy size for users that have not chosen one.
-    pub default_copy: Lamports,
+    /// The copy pipeline's risk and exit tunables.
+    pub copy: CopyConfig,
     /// How many trade signatures are remembered for dedup.
     pub dedup_capacity: usize,
     /// Curves of mints not traded for this long (and not held) are dropped.
@@ -45,41 +50,29 @@ impl Default for EngineConfig {
         Self {
             fees: Fees::default(),
             analytics: AnalyticsConfig::default(),
-            default_copy: Lamports(100_000_000),
+            copy: CopyConfig::default(),
             dedup_capacity: 200_000,
             curve_idle_ms: 6 * 60 * 60 * 1000,
         }
     }
 }
 
-/// What the engine decided about copying one leader trade for one user.
+/// A followed wallet traded: one alert per following user, with what each
+/// of the user's profiles following it did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "moved once from the engine to the store; boxing would add an allocation per copy"
-)]
-pub enum Decision {
-    /// A paper fill and the position after it (tokens 0 = closed).
-    Fill {
-        fill: Fill,
-        position: Position,
-    },
-    Skip(SkipReason),
-}
-
-/// The engine's answer for one follower of a trading wallet: the alert and
-/// the copy decision, delivered together.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct UserAlert {
     pub alert: Alert,
-    pub decision: Decision,
+    pub copies: Vec<CopyNote>,
 }
 
-/// Everything one trade produced: per-follower alerts and copy decisions,
-/// and what wallet analytics has to tell (tier changes, discoveries).
+/// Everything one trade produced: alerts, copy decisions (entries, copied
+/// sells, exits on the price move), risk notices, and what wallet analytics
+/// has to tell (tier changes, discoveries).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TradeOutput {
-    pub outcomes: Vec<Outcome>,
+    pub alerts: Vec<UserAlert>,
+    pub decisions: Vec<CopyDecision>,
+    pub risk: Vec<RiskNotice>,
     pub analytics: Vec<AnalyticsEvent>,
 }
 
@@ -87,8 +80,18 @@ impl TradeOutput {
     /// Nothing to store or deliver.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.outcomes.is_empty() && self.analytics.is_empty()
+        self.alerts.is_empty()
+            && self.decisions.is_empty()
+            && self.risk.is_empty()
+            && self.analytics.is_empty()
     }
+}
+
+/// What the clock produced: time-based exits and risk notices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickOutput {
+    pub decisions: Vec<CopyDecision>,
+    pub risk: Vec<RiskNotice>,
 }
 
 /// An open position valued at the last known price.
@@ -112,10 +115,8 @@ struct CurveState {
 pub struct Engine {
     cfg: EngineConfig,
     analytics: Analytics,
-    follows: FollowIndex,
-    copy_size: HashMap<UserRef, Lamports>,
+    copy: CopyBook,
     curves: HashMap<Mint, CurveState>,
-    positions: HashMap<(UserRef, WalletAddress, Mint), Position>,
     /// Token balances of followed wallets as observed from their trades, used
     /// to copy a sell with the same fraction when the feed lacks balances.
     leader_balances: HashMap<(WalletAddress, Mint), u64>,
@@ -130,13 +131,12 @@ impl Engine {
     pub fn new(cfg: EngineConfig) -> Self {
         let seen = RecentSet::new(cfg.dedup_capacity);
         let analytics = Analytics::new(cfg.analytics.clone());
+        let copy = CopyBook::new(cfg.copy.clone(), cfg.fees);
         Self {
             cfg,
             analytics,
-            follows: FollowIndex::default(),
-            copy_size: HashMap::new(),
+            copy,
             curves: HashMap::new(),
-            positions: HashMap::new(),
             leader_balances: HashMap::new(),
             seen,
             prune_countdown: PRUNE_EVERY,
@@ -148,15 +148,22 @@ impl Engine {
         &self.cfg
     }
 
+    /// The engine clock: the latest event time seen.
     #[must_use]
-    pub const fn follows(&self) -> &FollowIndex {
-        &self.follows
+    pub const fn now_ms(&self) -> i64 {
+        self.analytics.now_ms()
     }
 
-    /// The users following a wallet (no particular order).
+    /// The copy pipeline (read-only: profiles, positions, risk states).
     #[must_use]
-    pub fn followers(&self, wallet: &WalletAddress) -> &[UserRef] {
-        self.follows.followers(wallet)
+    pub const fn copy(&self) -> &CopyBook {
+        &self.copy
+    }
+
+    /// Distinct users following a wallet through any profile.
+    #[must_use]
+    pub fn follower_users(&self, wallet: &WalletAddress) -> Vec<UserRef> {
+        self.copy.follower_users(wallet)
     }
 
     /// Wallet analytics, for reports and read-only queries.
@@ -199,32 +206,64 @@ impl Engine {
         self.analytics.restore(states);
     }
 
-    pub fn follow(&mut self, user: UserRef, wallet: WalletAddress) -> FollowChange {
-        self.follows.follow(user, wallet)
+    /// Adds or updates a profile.
+    pub fn upsert_profile(&mut self, profile: Profile) {
+        self.copy.upsert_profile(profile);
     }
 
-    pub fn unfollow(&mut self, user: UserRef, wallet: WalletAddress) -> FollowChange {
-        let change = self.follows.unfollow(user, wallet);
+    /// Removes a profile; returns the wallets nobody follows any more.
+    pub fn remove_profile(&mut self, id: ProfileId) -> Vec<WalletAddress> {
+        let gone = self.copy.remove_profile(id);
+        for w in &gone {
+            self.leader_balances.retain(|(x, _), _| x != w);
+        }
+        gone
+    }
+
+    /// Adds (or updates the overrides of) a followed wallet.
+    pub fn follow(&mut self, follow: &Follow) -> FollowChange {
+        self.copy.follow(follow)
+    }
+
+    pub fn unfollow(&mut self, profile: ProfileId, wallet: WalletAddress) -> FollowChange {
+        let change = self.copy.unfollow(profile, wallet);
         if change == FollowChange::LastUnfollow {
             self.leader_balances.retain(|(w, _), _| *w != wallet);
         }
         change
     }
 
-    /// Sets a user's paper copy size.
-    pub fn set_copy_size(&mut self, user: UserRef, size: Lamports) {
-        self.copy_size.insert(user, size);
-    }
-
     /// Restores an open position (at start, from the store).
     pub fn restore_position(&mut self, position: Position) {
-        self.positions
-            .insert((position.user, position.leader, position.mint), position);
+        self.copy.restore_position(position);
     }
 
-    /// Drops a position (before restoring the stored truth).
-    pub fn forget_position(&mut self, user: UserRef, leader: WalletAddress, mint: Mint) {
-        self.positions.remove(&(user, leader, mint));
+    /// Replaces a position with the stored truth, or drops it.
+    pub fn resync_position(
+        &mut self,
+        key: (ProfileId, WalletAddress, Mint),
+        stored: Option<Position>,
+    ) {
+        self.copy.resync_position(key, stored);
+    }
+
+    /// Restores a profile's risk state and first-buy memory (at start):
+    /// today's fills, recent round trips oldest first, entered mints.
+    pub fn restore_risk(
+        &mut self,
+        fills: &[crate::domain::Fill],
+        trips: &[crate::domain::RoundTrip],
+        entered: &[(ProfileId, Mint)],
+    ) {
+        for t in trips {
+            self.copy.restore_round_trip(t);
+        }
+        for f in fills {
+            self.copy.restore_fill(f);
+        }
+        for (p, m) in entered {
+            self.copy.restore_entered(*p, *m);
+        }
     }
 
     /// The last known curve of a mint.
@@ -236,29 +275,30 @@ impl Engine {
     /// A user's open positions valued at the last known prices, oldest first.
     #[must_use]
     pub fn positions_of(&self, user: UserRef) -> Vec<PositionView> {
-        let mut out: Vec<PositionView> = self
-            .positions
-            .values()
-            .filter(|p| p.user == user)
-            .map(|p| {
-                let value = self
-                    .curve(&p.mint)
-                    .map(|c| c.quote_sell(p.tokens, self.cfg.fees).sol);
-                PositionView {
-                    position: p.clone(),
-                    value,
-                    unrealized_pnl: value
-                        .map(|v| i128_to_i64(i128::from(v.0) - i128::from(p.cost.0))),
-                }
-            })
-            .collect();
-        out.sort_by_key(|v| (v.position.opened_ms, v.position.mint));
-        out
+        self.copy
+            .positions_of(user)
+            .into_iter()
+            .map(|p| self.view(p))
+            .collect()
+    }
+
+    /// A position valued at its mint's last known price.
+    #[must_use]
+    pub fn view(&self, p: &Position) -> PositionView {
+        let value = self
+            .curve(&p.mint)
+            .map(|c| c.quote_sell(p.tokens, self.cfg.fees).sol);
+        PositionView {
+            position: p.clone(),
+            value,
+            unrealized_pnl: value.map(|v| i128_to_i64(i128::from(v.0) - i128::from(p.cost.0))),
+        }
     }
 
     /// Processes one trade: feeds wallet analytics (every trade, followed or
-    /// not, before follow matching), updates curves, and for each follower
-    /// of the trader makes an alert and a copy decision. A signature seen
+    /// not, before follow matching), updates curves and the mint tape, makes
+    /// each following profile's decision and one alert per following user,
+    /// and runs the exit rules of positions in the mint. A signature seen
     /// before produces nothing and is not counted twice.
     pub fn on_trade(&mut self, ev: &TradeEvent) -> TradeOutput {
         if !self.seen.insert((ev.signature.clone(), ev.side)) {
@@ -274,42 +314,79 @@ impl Engine {
                 },
             );
         }
+        self.copy.observe(ev);
         self.maybe_prune(ev.timestamp_ms);
 
-        let followers = self.follows.followers(&ev.trader);
-        if followers.is_empty() {
-            return TradeOutput {
-                outcomes: Vec::new(),
-                analytics,
-            };
-        }
-        let followers = followers.to_vec();
-        let leader_before = self.observe_leader(ev);
-
-        let mut out = Vec::with_capacity(followers.len());
-        for user in followers {
-            let decision = match ev.side {
-                Side::Buy => self.copy_buy(user, ev),
-                Side::Sell => self.copy_sell(user, ev, leader_before),
-            };
-            out.push(Outcome {
-                alert: Alert {
-                    user,
-                    wallet: ev.trader,
-                    mint: ev.mint,
-                    side: ev.side,
-                    sol: ev.sol,
-                    tokens: ev.tokens,
-                    signature: ev.signature.clone(),
-                    timestamp_ms: ev.timestamp_ms,
-                },
-                decision,
-            });
-        }
-        TradeOutput {
-            outcomes: out,
+        let mut out = TradeOutput {
             analytics,
+            ..TradeOutput::default()
+        };
+        if self.copy.is_followed(&ev.trader) {
+            let ctx = TradeContext {
+                curve: self.curve(&ev.mint),
+                score: self.analytics.leader_score(&ev.trader),
+                leader_before: self.observe_leader(ev),
+            };
+            out.decisions = self.copy.on_leader_trade(ev, &ctx);
+            out.alerts = self.alerts(ev, &out.decisions);
         }
+        if ev.on_curve && self.copy.holds(&ev.mint) {
+            let curve = Curve::new(ev.virtual_sol.0, ev.virtual_tokens.0);
+            let exits = self.copy.on_price(&ev.mint, &curve, ev.timestamp_ms);
+            out.decisions.extend(exits);
+        }
+        out.risk = self.copy.take_notices();
+        out
+    }
+
+    /// The clock moved (no trade needed): time-based exits (max hold, the
+    /// break-even window) at the last known prices, the day's roll-over.
+    pub fn tick(&mut self, now_ms: i64) -> TickOutput {
+        let curves = &self.curves;
+        let decisions = self.copy.tick(now_ms, |m| curves.get(m).map(|c| c.curve));
+        TickOutput {
+            decisions,
+            risk: self.copy.take_notices(),
+        }
+    }
+
+    /// An executor's report on an approved order.
+    pub fn on_execution(&mut self, order: &Order, exec: &Execution) -> ExecOutcome {
+        self.copy.on_execution(order, exec)
+    }
+
+    /// One alert per user following the trader, with each profile's note.
+    fn alerts(&self, ev: &TradeEvent, decisions: &[CopyDecision]) -> Vec<UserAlert> {
+        let mut out: Vec<UserAlert> = Vec::new();
+        let mut at: HashMap<UserRef, usize> = HashMap::new();
+        for d in decisions {
+            let Some(profile) = self.copy.profile(d.profile) else {
+                continue;
+            };
+            let note = CopyNote {
+                profile_name: profile.name.to_string(),
+                mode: profile.settings.mode,
+                verdict: d.record().verdict,
+            };
+            let i = *at.entry(d.user).or_insert_with(|| {
+                out.push(UserAlert {
+                    alert: Alert {
+                        user: d.user,
+                        wallet: ev.trader,
+                        mint: ev.mint,
+                        side: ev.side,
+                        sol: ev.sol,
+                        tokens: ev.tokens,
+                        signature: ev.signature.clone(),
+                        timestamp_ms: ev.timestamp_ms,
+                    },
+                    copies: Vec::new(),
+                });
+                out.len() - 1
+            });
+            out[i].copies.push(note);
+        }
+        out
     }
 
     /// Updates the observed balance of a followed leader; returns the
@@ -337,114 +414,6 @@ impl Engine {
         before
     }
 
-    fn copy_buy(&mut self, user: UserRef, ev: &TradeEvent) -> Decision {
-        if !ev.on_curve {
-            return Decision::Skip(SkipReason::OffCurve);
-        }
-        let curve = Curve::new(ev.virtual_sol.0, ev.virtual_tokens.0);
-        if curve.is_complete() {
-            return Decision::Skip(SkipReason::CurveComplete);
-        }
-        let size = self
-            .copy_size
-            .get(&user)
-            .copied()
-            .unwrap_or(self.cfg.default_copy);
-        let quote = curve.quote_buy(size, self.cfg.fees);
-        if quote.tokens.0 == 0 {
-            return Decision::Skip(SkipReason::TooSmall);
-        }
-        let position = self
-            .positions
-            .entry((user, ev.trader, ev.mint))
-            .or_insert_with(|| Position {
-                user,
-                mint: ev.mint,
-                leader: ev.trader,
-                tokens: TokenAmount(0),
-                cost: Lamports(0),
-                realized_pnl: 0,
-                opened_ms: ev.timestamp_ms,
-                updated_ms: ev.timestamp_ms,
-            });
-        position.tokens.0 += quote.tokens.0;
-        position.cost.0 += quote.sol.0;
-        position.updated_ms = ev.timestamp_ms;
-        Decision::Fill {
-            fill: Fill {
-                user,
-                mint: ev.mint,
-                leader: ev.trader,
-                leader_signature: ev.signature.clone(),
-                side: Side::Buy,
-                sol: quote.sol,
-                tokens: quote.tokens,
-                fee: quote.fee,
-                realized_pnl: 0,
-                timestamp_ms: ev.timestamp_ms,
-            },
-            position: position.clone(),
-        }
-    }
-
-    fn copy_sell(
-        &mut self,
-        user: UserRef,
-        ev: &TradeEvent,
-        leader_before: Option<u64>,
-    ) -> Decision {
-        let key = (user, ev.trader, ev.mint);
-        let Some(position) = self.positions.get_mut(&key) else {
-            return Decision::Skip(SkipReason::NoPosition);
-        };
-        // Sell the same fraction of the position as the leader sold of theirs;
-        // everything when the leader's balance is unknown or fully sold.
-        let held = u128::from(position.tokens.0);
-        let to_sell = match leader_before {
-            Some(before) if before > ev.tokens.0 => {
-                let part = held * u128::from(ev.tokens.0) / u128::from(before);
-                u64::try_from(part).unwrap_or(position.tokens.0).max(1)
-            }
-            _ => position.tokens.0,
-        };
-        let curve = if ev.on_curve {
-            Some(Curve::new(ev.virtual_sol.0, ev.virtual_tokens.0))
-        } else {
-            self.curves.get(&ev.mint).map(|c| c.curve)
-        };
-        let Some(curve) = curve else {
-            return Decision::Skip(SkipReason::OffCurve);
-        };
-        let quote = curve.quote_sell(TokenAmount(to_sell), self.cfg.fees);
-        let cost_part =
-            u64::try_from(u128::from(position.cost.0) * u128::from(to_sell) / held.max(1))
-                .unwrap_or(position.cost.0);
-        let realized = i128_to_i64(i128::from(quote.sol.0) - i128::from(cost_part));
-        position.tokens.0 -= to_sell;
-        position.cost.0 -= cost_part;
-        position.realized_pnl = position.realized_pnl.saturating_add(realized);
-        position.updated_ms = ev.timestamp_ms;
-        let snapshot = position.clone();
-        if snapshot.tokens.0 == 0 {
-            self.positions.remove(&key);
-        }
-        Decision::Fill {
-            fill: Fill {
-                user,
-                mint: ev.mint,
-                leader: ev.trader,
-                leader_signature: ev.signature.clone(),
-                side: Side::Sell,
-                sol: quote.sol,
-                tokens: quote.tokens,
-                fee: quote.fee,
-                realized_pnl: realized,
-                timestamp_ms: ev.timestamp_ms,
-            },
-            position: snapshot,
-        }
-    }
-
     fn maybe_prune(&mut self, now_ms: i64) {
         self.prune_countdown -= 1;
         if self.prune_countdown > 0 {
@@ -452,10 +421,10 @@ impl Engine {
         }
         self.prune_countdown = PRUNE_EVERY;
         let idle = self.cfg.curve_idle_ms;
-        let held: std::collections::HashSet<Mint> =
-            self.positions.values().map(|p| p.mint).collect();
+        self.copy.prune(now_ms, idle);
+        let copy = &self.copy;
         self.curves
-            .retain(|mint, c| now_ms - c.last_ms < idle || held.contains(mint));
+            .retain(|mint, c| now_ms - c.last_ms < idle || copy.holds(mint));
     }
 }
 

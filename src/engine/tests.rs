@@ -1,7 +1,7 @@
 //! Engine scenarios with hand-built trades and fixed timestamps.
 
 use super::*;
-use crate::domain::Platform;
+use crate::domain::{Platform, TokenAmount};
 
 fn wallet(n: u8) -> WalletAddress {
     WalletAddress::from_bytes([n; 32])
@@ -48,13 +48,31 @@ fn trade(
     }
 }
 
-fn fills(out: &[Outcome]) -> Vec<(&Fill, &Position)> {
-    out.iter()
-        .filter_map(|o| match &o.decision {
-            Decision::Fill { fill, position } => Some((fill, position)),
-            Decision::Skip(_) => None,
-        })
-        .collect()
+/// Profile `id` of user `user` following `wallets`, copying without the
+/// adaptive limits.
+fn follow(e: &mut Engine, user: UserRef, id: i64, wallets: &[WalletAddress]) {
+    use crate::domain::{Follow, Overrides, Profile, ProfileId, ProfileName, ProfileSettings};
+    e.upsert_profile(Profile {
+        id: ProfileId(id),
+        user,
+        name: ProfileName::parse(&format!("p{id}")).unwrap(),
+        settings: ProfileSettings {
+            adaptive: false,
+            sellability: false,
+            ..ProfileSettings::default()
+        },
+        created_ms: 0,
+    });
+    for (i, w) in wallets.iter().enumerate() {
+        e.follow(&Follow {
+            id: id * 10 + i64::try_from(i).unwrap(),
+            profile: ProfileId(id),
+            user,
+            wallet: *w,
+            overrides: Overrides::default(),
+            created_ms: 0,
+        });
+    }
 }
 
 #[test]
@@ -62,96 +80,70 @@ fn unfollowed_trades_produce_nothing_but_move_the_price() {
     let mut e = Engine::new(EngineConfig::default());
     let mut c = Curve::fresh();
     let ev = trade(&mut c, 1, wallet(1), Side::Buy, 1_000_000_000, None);
-    assert!(e.on_trade(&ev).outcomes.is_empty());
+    let out = e.on_trade(&ev);
+    assert!(out.alerts.is_empty() && out.decisions.is_empty());
     assert_eq!(e.curve(&ev.mint), Some(c));
 }
 
 #[test]
-fn followed_buy_alerts_and_paper_copies_then_sells_same_fraction() {
-    let user = UserRef::new(Platform::Telegram, 42);
+fn one_alert_per_user_with_a_note_per_profile() {
     let leader = wallet(1);
     let mut e = Engine::new(EngineConfig::default());
-    e.follow(user, leader);
-    e.set_copy_size(user, Lamports(500_000_000));
+    let a = UserRef::new(Platform::Telegram, 1);
+    let b = UserRef::new(Platform::Discord, 2);
+    follow(&mut e, a, 1, &[leader]);
+    follow(&mut e, a, 2, &[leader]);
+    follow(&mut e, b, 3, &[leader]);
     let mut c = Curve::fresh();
+    let out = e.on_trade(&trade(&mut c, 1, leader, Side::Buy, 1_000_000_000, None));
+    assert_eq!(out.decisions.len(), 3);
+    assert!(out.decisions.iter().all(|d| d.order().is_some()));
+    let mut alerts: Vec<(UserRef, usize)> = out
+        .alerts
+        .iter()
+        .map(|a| (a.alert.user, a.copies.len()))
+        .collect();
+    alerts.sort();
+    assert_eq!(alerts, vec![(a, 2), (b, 1)]);
+    assert_eq!(out.alerts[0].alert.wallet, leader);
+    assert_eq!(e.follower_users(&leader), vec![a, b]);
+}
 
-    let buy = trade(&mut c, 1, leader, Side::Buy, 2_000_000_000, None);
-    let out = e.on_trade(&buy).outcomes;
-    assert_eq!((out[0].alert.user, out[0].alert.side), (user, Side::Buy));
-    let f = fills(&out);
-    assert_eq!(f.len(), 1);
-    let (fill, pos) = f[0];
-    assert_eq!(fill.sol, Lamports(500_000_000));
-    assert_eq!(fill.fee.0, 500_000_000 - 500_000_000 * 10_000 / 10_125);
-    // Priced after the leader's trade: fewer tokens than at the fresh curve.
-    assert!(
-        fill.tokens
-            < Curve::fresh()
-                .quote_buy(Lamports(500_000_000), Fees::default())
-                .tokens
+#[test]
+fn duplicates_and_unfollows() {
+    let user = UserRef::new(Platform::Telegram, 7);
+    let leader = wallet(1);
+    let mut e = Engine::new(EngineConfig::default());
+    follow(&mut e, user, 1, &[leader]);
+    let mut c = Curve::fresh();
+    let buy = trade(&mut c, 2, leader, Side::Buy, 1_000_000_000, None);
+    assert_eq!(e.on_trade(&buy).decisions.len(), 1);
+    assert!(e.on_trade(&buy).is_empty(), "same signature twice");
+    assert_eq!(
+        e.unfollow(crate::domain::ProfileId(1), leader),
+        FollowChange::LastUnfollow
     );
-    assert_eq!(pos.tokens, fill.tokens);
-    assert_eq!(pos.cost, Lamports(500_000_000));
-    let bought = pos.tokens.0;
-
-    // Someone else pumps it; the user's position gains value.
-    let pump = trade(&mut c, 2, wallet(9), Side::Buy, 5_000_000_000, None);
-    assert!(e.on_trade(&pump).outcomes.is_empty());
-    let views = e.positions_of(user);
-    assert_eq!(views.len(), 1);
-    assert!(views[0].unrealized_pnl.unwrap() > 0);
-
-    // The leader sells half of what they hold: the copy sells half too.
-    let leader_tokens = buy.tokens.0;
-    let sell = trade(&mut c, 3, leader, Side::Sell, leader_tokens / 2, None);
-    let out = e.on_trade(&sell).outcomes;
-    let f = fills(&out);
-    let (fill, pos) = f[0];
-    assert_eq!(fill.side, Side::Sell);
-    assert_eq!(fill.tokens.0, bought / 2);
-    assert_eq!(pos.tokens.0, bought - bought / 2);
-    let first_pnl = fill.realized_pnl;
-    let first_proceeds = fill.sol.0;
-
-    // The leader sells the rest: the position closes.
-    let sell2 = trade(
-        &mut c,
-        4,
-        leader,
-        Side::Sell,
-        leader_tokens - leader_tokens / 2,
-        None,
-    );
-    let out = e.on_trade(&sell2).outcomes;
-    let (fill, pos) = fills(&out)[0];
-    assert_eq!(pos.tokens.0, 0);
-    assert!(e.positions_of(user).is_empty());
-    // Realized PnL of a closed position equals its cash flow, fees included.
-    let cash = i64::try_from(first_proceeds + fill.sol.0).unwrap() - 500_000_000;
-    assert_eq!(first_pnl + fill.realized_pnl, cash);
-    assert_eq!(pos.realized_pnl, cash);
+    let later = trade(&mut c, 4, leader, Side::Buy, 1_000_000_000, None);
+    assert!(e.on_trade(&later).decisions.is_empty());
 }
 
 #[test]
 fn feed_balances_set_the_sell_fraction() {
+    use crate::exec::paper::PaperExecutor;
     let user = UserRef::new(Platform::Console, 1);
     let leader = wallet(1);
     let mut e = Engine::new(EngineConfig::default());
-    e.follow(user, leader);
+    follow(&mut e, user, 1, &[leader]);
+    let paper = PaperExecutor::new(Fees::default());
     let mut c = Curve::fresh();
     // The leader already held tokens bought before we followed.
-    let buy = trade(
-        &mut c,
-        1,
-        leader,
-        Side::Buy,
-        1_000_000_000,
-        Some(4 * 34_000_000_000_000),
-    );
-    let out = e.on_trade(&buy).outcomes;
-    let bought = fills(&out)[0].1.tokens.0;
-    // Selling a quarter of the reported balance sells a quarter of the copy.
     let before = 4 * 34_000_000_000_000_u64;
+    let buy = trade(&mut c, 1, leader, Side::Buy, 1_000_000_000, Some(before));
+    let d = e.on_trade(&buy).decisions;
+    let o = d[0].order().unwrap().get().clone();
+    let exec = paper.fill(&o, e.curve(&o.mint), 1_000);
+    let bought = e.on_execution(&o, &exec).fill.unwrap().tokens.0;
+    // Selling a quarter of the reported balance sells a quarter of the copy.
     let sell = trade(
         &mut c,
         2,
@@ -160,51 +152,8 @@ fn feed_balances_set_the_sell_fraction() {
         before / 4,
         Some(before - before / 4),
     );
-    let out = e.on_trade(&sell).outcomes;
-    assert_eq!(fills(&out)[0].0.tokens.0, bought / 4);
-}
-
-#[test]
-fn duplicates_off_curve_and_unheld_sells() {
-    let user = UserRef::new(Platform::Telegram, 7);
-    let leader = wallet(1);
-    let mut e = Engine::new(EngineConfig::default());
-    e.follow(user, leader);
-    let mut c = Curve::fresh();
-
-    let sell = trade(&mut c, 1, leader, Side::Sell, 1_000, None);
-    let out = e.on_trade(&sell).outcomes;
-    assert_eq!(out[0].decision, Decision::Skip(SkipReason::NoPosition));
-
-    let buy = trade(&mut c, 2, leader, Side::Buy, 1_000_000_000, None);
-    assert_eq!(e.on_trade(&buy).outcomes.len(), 1);
-    assert!(e.on_trade(&buy).is_empty(), "same signature twice");
-
-    let mut amm = trade(&mut c, 3, leader, Side::Buy, 1_000_000_000, None);
-    amm.on_curve = false;
-    assert_eq!(
-        e.on_trade(&amm).outcomes[0].decision,
-        Decision::Skip(SkipReason::OffCurve)
-    );
-
-    e.unfollow(user, leader);
-    let later = trade(&mut c, 4, leader, Side::Buy, 1_000_000_000, None);
-    assert!(e.on_trade(&later).outcomes.is_empty());
-}
-
-#[test]
-fn every_follower_gets_its_own_copy() {
-    let leader = wallet(1);
-    let mut e = Engine::new(EngineConfig::default());
-    for id in 0..3 {
-        e.follow(UserRef::new(Platform::Telegram, id), leader);
-    }
-    let mut c = Curve::fresh();
-    let out = e
-        .on_trade(&trade(&mut c, 1, leader, Side::Buy, 1_000_000_000, None))
-        .outcomes;
-    assert_eq!(out.len(), 3);
-    assert_eq!(fills(&out).len(), 3);
+    let d = e.on_trade(&sell).decisions;
+    assert_eq!(d[0].order().unwrap().tokens_in.0, bought / 4);
 }
 
 /// A little market: two wallets buy early, others pump, the early ones
@@ -249,7 +198,12 @@ fn wallets_of(trades: &[TradeEvent]) -> Vec<WalletAddress> {
 fn analytics_sees_every_trade_once_followed_or_not() {
     let cfg = EngineConfig::default();
     let mut engine = Engine::new(cfg.clone());
-    engine.follow(UserRef::new(Platform::Telegram, 1), wallet(1));
+    follow(
+        &mut engine,
+        UserRef::new(Platform::Telegram, 1),
+        1,
+        &[wallet(1)],
+    );
     let mut reference = analytics::Analytics::new(cfg.analytics.clone());
     let trades = market();
 
@@ -328,21 +282,4 @@ fn analytics_state_survives_take_dirty_and_restore() {
             tie_free(first.leaderboard(metric, Window::D7, 0, 100))
         );
     }
-}
-
-#[test]
-fn followers_of_a_wallet() {
-    let mut e = Engine::new(EngineConfig::default());
-    let (a, b) = (
-        UserRef::new(Platform::Telegram, 1),
-        UserRef::new(Platform::Discord, 2),
-    );
-    e.follow(a, wallet(1));
-    e.follow(b, wallet(1));
-    e.follow(b, wallet(2));
-    let mut f = e.followers(&wallet(1)).to_vec();
-    f.sort();
-    assert_eq!(f, vec![a, b]);
-    assert_eq!(e.followers(&wallet(2)), &[b]);
-    assert!(e.followers(&wallet(3)).is_empty());
 }

@@ -22,8 +22,9 @@ use crate::service::Core;
 /// Sends a rendered view to a chat of one platform.
 #[async_trait]
 pub trait ChatSender: Send + Sync {
-    /// Delivers the message; an error means it was not delivered.
-    async fn send(&self, chat: ChatRef, view: &View) -> anyhow::Result<()>;
+    /// Delivers the message (`silent`: without a sound, where the platform
+    /// can); an error means it was not delivered.
+    async fn send(&self, chat: ChatRef, view: &View, silent: bool) -> anyhow::Result<()>;
 }
 
 /// After this many failed attempts a message is parked.
@@ -111,7 +112,9 @@ impl Delivery {
                             l
                         }
                     };
-                    sender.send(m.chat, &render::outbox(l, &m.payload)).await
+                    sender
+                        .send(m.chat, &render::outbox(l, &m.payload), m.silent)
+                        .await
                 }
             };
             match result {

@@ -28,11 +28,20 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::domain::ports::{OutboxMessage, OutboxPayload, Store, UserRecord};
-use crate::domain::{ChatRef, Fill, Mint, Position, UserRef, WalletAddress};
+use crate::domain::ports::{
+    Balances, KeyRecord, NewMessage, OrderRecord, OrderStatus, OutboxMessage, Store, UserRecord,
+};
+use crate::domain::{
+    Address, DecisionRecord, Fill, Follow, IdempotencyKey, Mint, NotifyPrefs, Order, Overrides,
+    Position, Profile, ProfileId, ProfileName, ProfileSettings, RoundTrip, Signature, SkipReason,
+    UserRef, WalletAddress,
+};
 use crate::engine::analytics::WalletState;
 
-use rows::{FillRow, FollowRow, OutboxRow, PositionRow, UserRow, WalletStateRow, column};
+use rows::{
+    DecisionRow, FillRow, FollowRow, KeyRow, OrderRow, OutboxRow, PositionRow, ProfileRow,
+    RoundTripRow, UserRow, WalletStateRow, column,
+};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -267,29 +276,90 @@ fn truncate(s: &str, max_chars: usize) -> &str {
         .map_or(s, |(end, _)| &s[..end])
 }
 
+macro_rules! user_cols {
+    () => {
+        "platform, user_id, locale, home_chat_platform, home_chat_id, active_profile, notify, created_ms"
+    };
+}
+macro_rules! profile_cols {
+    () => {
+        "id, user_platform, user_id, name, settings, created_ms"
+    };
+}
+macro_rules! follow_cols {
+    () => {
+        "id, profile_id, user_platform, user_id, wallet, overrides, created_ms"
+    };
+}
+macro_rules! position_cols {
+    () => {
+        "profile_id, user_platform, user_id, leader, mint, mode, tokens, cost, realized_pnl, \
+         bought_sol, bought_tokens, sold_sol, opened_ms, updated_ms, exit_state"
+    };
+}
+macro_rules! fill_cols {
+    () => {
+        "id, order_key, profile_id, user_platform, user_id, mint, leader, side, mode, sol, tokens, \
+         fee, realized_pnl, reason, tx, timestamp_ms"
+    };
+}
+macro_rules! order_cols {
+    () => {
+        "order_key, body, status, tx, sends, balances, reason, created_ms, updated_ms"
+    };
+}
+macro_rules! trip_cols {
+    () => {
+        "id, profile_id, user_platform, user_id, leader, mint, mode, opened_ms, closed_ms, cost, \
+         proceeds, pnl, exit"
+    };
+}
+macro_rules! decision_cols {
+    () => {
+        "id, profile_id, user_platform, user_id, leader, mint, side, signature, at_ms, verdict"
+    };
+}
+macro_rules! key_cols {
+    () => {
+        "user_platform, user_id, wallet, sealed, created_ms"
+    };
+}
+
+fn to_json<T: serde::Serialize>(v: &T, what: &str) -> anyhow::Result<String> {
+    serde_json::to_string(v).with_context(|| format!("serializing {what}"))
+}
+
+/// The lower-case form that makes profile names unique per user.
+fn name_key(name: &ProfileName) -> String {
+    name.as_str().to_lowercase()
+}
+
+/// Rows per multi-row insert (binds per row × rows stays far below both
+/// backends' limits).
+const ROWS_PER_STATEMENT: usize = 500;
+
 #[async_trait]
 impl Store for SqlStore {
     async fn upsert_user(&self, user: &UserRecord) -> anyhow::Result<UserRecord> {
-        let copy_lamports = column(user.copy_lamports.0, "copy_lamports")?;
+        let notify = to_json(&user.notify, "notification settings")?;
         let row: UserRow = with_pool!(self, pool => {
-            sqlx::query_as(
+            sqlx::query_as(concat!(
                 "INSERT INTO users
                      (platform, user_id, locale, home_chat_platform, home_chat_id,
-                      copy_lamports, created_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                      active_profile, notify, created_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (platform, user_id) DO UPDATE SET
                      locale = excluded.locale,
                      home_chat_platform = excluded.home_chat_platform,
                      home_chat_id = excluded.home_chat_id
-                 RETURNING platform, user_id, locale, home_chat_platform, home_chat_id,
-                           copy_lamports, created_ms",
-            )
+                 RETURNING ", user_cols!()))
             .bind(user.user.platform.as_str())
             .bind(user.user.id)
             .bind(user.locale.code())
             .bind(user.home_chat.platform.as_str())
             .bind(user.home_chat.id)
-            .bind(copy_lamports)
+            .bind(user.active_profile.map(|p| p.0))
+            .bind(&notify)
             .bind(user.created_ms)
             .fetch_one(pool)
             .await
@@ -300,11 +370,8 @@ impl Store for SqlStore {
 
     async fn get_user(&self, user: UserRef) -> anyhow::Result<Option<UserRecord>> {
         let row: Option<UserRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT platform, user_id, locale, home_chat_platform, home_chat_id,
-                        copy_lamports, created_ms
-                 FROM users WHERE platform = $1 AND user_id = $2",
-            )
+            sqlx::query_as(concat!("SELECT ", user_cols!(),
+                " FROM users WHERE platform = $1 AND user_id = $2"))
             .bind(user.platform.as_str())
             .bind(user.id)
             .fetch_optional(pool)
@@ -314,174 +381,515 @@ impl Store for SqlStore {
         row.map(UserRow::into_domain).transpose()
     }
 
-    async fn add_follow(
+    async fn set_active_profile(&self, user: UserRef, profile: ProfileId) -> anyhow::Result<()> {
+        let done = with_pool!(self, pool => {
+            sqlx::query("UPDATE users SET active_profile = $3 WHERE platform = $1 AND user_id = $2")
+                .bind(user.platform.as_str())
+                .bind(user.id)
+                .bind(profile.0)
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected())
+        })
+        .with_context(|| format!("setting the active profile of {user}"))?;
+        ensure!(
+            done == 1,
+            "setting the active profile of {user}: no such user"
+        );
+        Ok(())
+    }
+
+    async fn set_notify(&self, user: UserRef, prefs: &NotifyPrefs) -> anyhow::Result<()> {
+        let notify = to_json(prefs, "notification settings")?;
+        let done = with_pool!(self, pool => {
+            sqlx::query("UPDATE users SET notify = $3 WHERE platform = $1 AND user_id = $2")
+                .bind(user.platform.as_str())
+                .bind(user.id)
+                .bind(&notify)
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected())
+        })
+        .with_context(|| format!("saving the notification settings of {user}"))?;
+        ensure!(
+            done == 1,
+            "saving the notification settings of {user}: no such user"
+        );
+        Ok(())
+    }
+
+    async fn create_profile(
         &self,
         user: UserRef,
-        wallet: WalletAddress,
+        name: &ProfileName,
+        settings: &ProfileSettings,
         now_ms: i64,
-    ) -> anyhow::Result<bool> {
-        let done = with_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO follows (user_platform, user_id, wallet, created_ms)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (user_platform, user_id, wallet) DO NOTHING",
-            )
+    ) -> anyhow::Result<Option<Profile>> {
+        let json = to_json(settings, "profile settings")?;
+        let row: Option<ProfileRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!(
+                "INSERT INTO profiles (user_platform, user_id, name, name_key, settings, created_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (user_platform, user_id, name_key) DO NOTHING
+                 RETURNING ", profile_cols!()))
             .bind(user.platform.as_str())
             .bind(user.id)
-            .bind(wallet.to_string())
+            .bind(name.as_str())
+            .bind(name_key(name))
+            .bind(&json)
             .bind(now_ms)
-            .execute(pool)
+            .fetch_optional(pool)
             .await
-            .map(|done| done.rows_affected())
         })
         .map_err(|e| user_must_exist(e, user))
-        .with_context(|| format!("adding the follow of {wallet} by {user}"))?;
+        .with_context(|| format!("creating profile {name:?} of {user}"))?;
+        row.map(ProfileRow::into_domain).transpose()
+    }
+
+    async fn update_profile(
+        &self,
+        id: ProfileId,
+        name: &ProfileName,
+        settings: &ProfileSettings,
+    ) -> anyhow::Result<bool> {
+        let json = to_json(settings, "profile settings")?;
+        let result = with_pool!(self, pool => {
+            sqlx::query("UPDATE profiles SET name = $2, name_key = $3, settings = $4 WHERE id = $1")
+                .bind(id.0)
+                .bind(name.as_str())
+                .bind(name_key(name))
+                .bind(&json)
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected())
+        });
+        match result {
+            Ok(n) => Ok(n == 1),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Ok(false),
+            Err(e) => Err(anyhow::Error::new(e).context(format!("updating profile #{id}"))),
+        }
+    }
+
+    async fn delete_profile(&self, id: ProfileId) -> anyhow::Result<bool> {
+        let done = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM profiles WHERE id = $1")
+                .bind(id.0)
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected())
+        })
+        .with_context(|| format!("deleting profile #{id}"))?;
         Ok(done == 1)
     }
 
-    async fn remove_follow(&self, user: UserRef, wallet: WalletAddress) -> anyhow::Result<bool> {
-        let done = with_pool!(self, pool => {
-            sqlx::query(
-                "DELETE FROM follows WHERE user_platform = $1 AND user_id = $2 AND wallet = $3",
-            )
+    async fn get_profile(&self, id: ProfileId) -> anyhow::Result<Option<Profile>> {
+        let row: Option<ProfileRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", profile_cols!(), " FROM profiles WHERE id = $1"))
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await
+        })
+        .with_context(|| format!("reading profile #{id}"))?;
+        row.map(ProfileRow::into_domain).transpose()
+    }
+
+    async fn profiles_of(&self, user: UserRef) -> anyhow::Result<Vec<Profile>> {
+        let rows: Vec<ProfileRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", profile_cols!(),
+                " FROM profiles WHERE user_platform = $1 AND user_id = $2 ORDER BY created_ms, id"))
             .bind(user.platform.as_str())
             .bind(user.id)
-            .bind(wallet.to_string())
-            .execute(pool)
+            .fetch_all(pool)
             .await
-            .map(|done| done.rows_affected())
         })
-        .with_context(|| format!("removing the follow of {wallet} by {user}"))?;
+        .with_context(|| format!("reading the profiles of {user}"))?;
+        rows.into_iter().map(ProfileRow::into_domain).collect()
+    }
+
+    async fn all_profiles(&self) -> anyhow::Result<Vec<Profile>> {
+        let rows: Vec<ProfileRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", profile_cols!(), " FROM profiles ORDER BY id"))
+                .fetch_all(pool)
+                .await
+        })
+        .context("reading all profiles")?;
+        rows.into_iter().map(ProfileRow::into_domain).collect()
+    }
+
+    async fn add_follow(
+        &self,
+        profile: ProfileId,
+        wallet: WalletAddress,
+        now_ms: i64,
+    ) -> anyhow::Result<(Follow, bool)> {
+        let wallet_s = wallet.to_string();
+        let (row, new): (FollowRow, bool) = with_pool!(self, pool => async {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            let inserted: Option<FollowRow> = sqlx::query_as(concat!(
+                "INSERT INTO follows (profile_id, user_platform, user_id, wallet, created_ms)
+                 SELECT id, user_platform, user_id, $2, $3 FROM profiles WHERE id = $1
+                 ON CONFLICT (profile_id, wallet) DO NOTHING
+                 RETURNING ", follow_cols!()))
+            .bind(profile.0)
+            .bind(&wallet_s)
+            .bind(now_ms)
+            .fetch_optional(&mut *tx)
+            .await
+            .context("inserting the follow")?;
+            let out = match inserted {
+                Some(row) => (row, true),
+                None => {
+                    let row: Option<FollowRow> = sqlx::query_as(concat!("SELECT ", follow_cols!(),
+                        " FROM follows WHERE profile_id = $1 AND wallet = $2"))
+                    .bind(profile.0)
+                    .bind(&wallet_s)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .context("reading the existing follow")?;
+                    let row = row.with_context(|| format!("profile #{profile} does not exist"))?;
+                    (row, false)
+                }
+            };
+            tx.commit().await.context("committing")?;
+            anyhow::Ok(out)
+        }
+        .await)
+        .with_context(|| format!("adding {wallet} to profile #{profile}"))?;
+        Ok((row.into_domain()?, new))
+    }
+
+    async fn remove_follow(
+        &self,
+        profile: ProfileId,
+        wallet: WalletAddress,
+    ) -> anyhow::Result<bool> {
+        let done = with_pool!(self, pool => {
+            sqlx::query("DELETE FROM follows WHERE profile_id = $1 AND wallet = $2")
+                .bind(profile.0)
+                .bind(wallet.to_string())
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected())
+        })
+        .with_context(|| format!("removing {wallet} from profile #{profile}"))?;
         Ok(done > 0)
     }
 
-    async fn follows_of(&self, user: UserRef) -> anyhow::Result<Vec<WalletAddress>> {
+    async fn set_follow_overrides(&self, id: i64, overrides: &Overrides) -> anyhow::Result<bool> {
+        let json = to_json(overrides, "follow overrides")?;
+        let done = with_pool!(self, pool => {
+            sqlx::query("UPDATE follows SET overrides = $2 WHERE id = $1")
+                .bind(id)
+                .bind(&json)
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected())
+        })
+        .with_context(|| format!("saving the overrides of follow #{id}"))?;
+        Ok(done == 1)
+    }
+
+    async fn get_follow(&self, id: i64) -> anyhow::Result<Option<Follow>> {
+        let row: Option<FollowRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", follow_cols!(), " FROM follows WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })
+        .with_context(|| format!("reading follow #{id}"))?;
+        row.map(FollowRow::into_domain).transpose()
+    }
+
+    async fn follows_of(&self, user: UserRef) -> anyhow::Result<Vec<Follow>> {
         let rows: Vec<FollowRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT user_platform, user_id, wallet FROM follows
-                 WHERE user_platform = $1 AND user_id = $2
-                 ORDER BY created_ms, id",
-            )
+            sqlx::query_as(concat!("SELECT ", follow_cols!(),
+                " FROM follows WHERE user_platform = $1 AND user_id = $2 ORDER BY created_ms, id"))
             .bind(user.platform.as_str())
             .bind(user.id)
             .fetch_all(pool)
             .await
         })
         .with_context(|| format!("reading the follows of {user}"))?;
-        rows.into_iter()
-            .map(|row| row.into_domain().map(|(_, wallet)| wallet))
-            .collect()
+        rows.into_iter().map(FollowRow::into_domain).collect()
     }
 
-    async fn all_follows(&self) -> anyhow::Result<Vec<(UserRef, WalletAddress)>> {
+    async fn all_follows(&self) -> anyhow::Result<Vec<Follow>> {
         let rows: Vec<FollowRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT user_platform, user_id, wallet FROM follows
-                 ORDER BY user_platform, user_id, created_ms, id",
-            )
-            .fetch_all(pool)
-            .await
+            sqlx::query_as(concat!("SELECT ", follow_cols!(), " FROM follows ORDER BY id"))
+                .fetch_all(pool)
+                .await
         })
         .context("reading all follows")?;
         rows.into_iter().map(FollowRow::into_domain).collect()
     }
 
-    async fn record_fill(&self, fill: &Fill, position_after: &Position) -> anyhow::Result<bool> {
+    async fn insert_orders(&self, orders: &[Order], now_ms: i64) -> anyhow::Result<Vec<bool>> {
+        if orders.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rows = Vec::with_capacity(orders.len());
+        for o in orders {
+            rows.push((o, to_json(o, "an order")?));
+        }
+        let inserted: std::collections::HashSet<String> = with_pool!(self, pool => async {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            let mut keys = std::collections::HashSet::new();
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO orders (order_key, profile_id, user_platform, user_id, mode, mint, \
+                     side, body, status, created_ms, updated_ms) ",
+                );
+                q.push_values(chunk, |mut b, (o, body)| {
+                    b.push_bind(o.key.as_str())
+                        .push_bind(o.profile.0)
+                        .push_bind(o.user.platform.as_str())
+                        .push_bind(o.user.id)
+                        .push_bind(o.mode.code())
+                        .push_bind(o.mint.to_string())
+                        .push_bind(o.side.as_str())
+                        .push_bind(body.as_str())
+                        .push_bind(OrderStatus::Pending.as_str())
+                        .push_bind(now_ms)
+                        .push_bind(now_ms);
+                });
+                q.push(" ON CONFLICT (order_key) DO NOTHING RETURNING order_key");
+                let got: Vec<String> = q
+                    .build_query_scalar()
+                    .fetch_all(&mut *tx)
+                    .await
+                    .context("inserting a batch of orders")?;
+                keys.extend(got);
+            }
+            tx.commit().await.context("committing")?;
+            anyhow::Ok(keys)
+        }
+        .await)
+        .with_context(|| format!("recording {} orders", orders.len()))?;
+        // A key given twice in one call is new only the first time.
+        let mut seen = std::collections::HashSet::new();
+        Ok(orders
+            .iter()
+            .map(|o| inserted.contains(o.key.as_str()) && seen.insert(o.key.as_str()))
+            .collect())
+    }
+
+    async fn order_sent(
+        &self,
+        key: &IdempotencyKey,
+        tx: &Signature,
+        before: Balances,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        let balances = to_json(&before, "balances")?;
+        let done = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE orders SET status = 'sent', tx = $2, sends = sends + 1, balances = $3,
+                     updated_ms = $4
+                 WHERE order_key = $1 AND status IN ('pending', 'sent')",
+            )
+            .bind(key.as_str())
+            .bind(tx.as_str())
+            .bind(&balances)
+            .bind(now_ms)
+            .execute(pool)
+            .await
+            .map(|d| d.rows_affected())
+        })
+        .with_context(|| format!("recording the send of order {key}"))?;
+        ensure!(
+            done == 1,
+            "recording the send of order {key}: no unfinished order with that key"
+        );
+        Ok(())
+    }
+
+    async fn reject_order(
+        &self,
+        key: &IdempotencyKey,
+        reason: SkipReason,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        let reason = to_json(&reason, "a skip reason")?;
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE orders SET status = 'rejected', reason = $2, updated_ms = $3
+                 WHERE order_key = $1 AND status IN ('pending', 'sent')",
+            )
+            .bind(key.as_str())
+            .bind(&reason)
+            .bind(now_ms)
+            .execute(pool)
+            .await
+            .map(|d| d.rows_affected())
+        })
+        .with_context(|| format!("rejecting order {key}"))?;
+        Ok(())
+    }
+
+    async fn get_order(&self, key: &IdempotencyKey) -> anyhow::Result<Option<OrderRecord>> {
+        let row: Option<OrderRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", order_cols!(), " FROM orders WHERE order_key = $1"))
+                .bind(key.as_str())
+                .fetch_optional(pool)
+                .await
+        })
+        .with_context(|| format!("reading order {key}"))?;
+        row.map(OrderRow::into_domain).transpose()
+    }
+
+    async fn unfinished_orders(&self) -> anyhow::Result<Vec<OrderRecord>> {
+        let rows: Vec<OrderRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", order_cols!(),
+                " FROM orders WHERE status IN ('pending', 'sent') ORDER BY created_ms, order_key"))
+            .fetch_all(pool)
+            .await
+        })
+        .context("reading unfinished orders")?;
+        rows.into_iter().map(OrderRow::into_domain).collect()
+    }
+
+    async fn record_fill(
+        &self,
+        fill: &Fill,
+        position_after: &Position,
+        closed: Option<&RoundTrip>,
+    ) -> anyhow::Result<bool> {
         ensure!(
             (
-                position_after.user,
+                position_after.profile,
                 position_after.leader,
                 position_after.mint
-            ) == (fill.user, fill.leader, fill.mint),
-            "the position after a fill must be the fill's own (user, leader, mint): \
-             fill {}/{}/{}, position {}/{}/{}",
-            fill.user,
+            ) == (fill.profile, fill.leader, fill.mint),
+            "the position after a fill must be the fill's own (profile, leader, mint): \
+             fill #{}/{}/{}, position #{}/{}/{}",
+            fill.profile,
             fill.leader,
             fill.mint,
-            position_after.user,
+            position_after.profile,
             position_after.leader,
             position_after.mint,
         );
-        let key = PositionKey {
-            user: fill.user,
-            leader: fill.leader,
-            mint: fill.mint,
-        };
         let (sol, tokens, fee) = (
             column(fill.sol.0, "sol")?,
             column(fill.tokens.0, "tokens")?,
             column(fill.fee.0, "fee")?,
         );
-        let (position_tokens, position_cost) = (
-            column(position_after.tokens.0, "position tokens")?,
-            column(position_after.cost.0, "position cost")?,
-        );
+        let reason = fill
+            .reason
+            .as_ref()
+            .map(|r| to_json(r, "an exit reason"))
+            .transpose()?;
+        let p = PositionColumns::of(position_after)?;
+        let trip = closed.map(TripColumns::of).transpose()?;
         let inserted = with_pool!(self, pool => async {
             let mut tx = pool.begin().await.context("starting a transaction")?;
             let done = sqlx::query(
                 "INSERT INTO fills
-                     (user_platform, user_id, mint, leader, leader_signature, side,
-                      sol, tokens, fee, realized_pnl, timestamp_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                 ON CONFLICT (user_platform, user_id, leader_signature, side) DO NOTHING",
+                     (order_key, profile_id, user_platform, user_id, mint, leader, side, mode,
+                      sol, tokens, fee, realized_pnl, reason, tx, timestamp_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                 ON CONFLICT (order_key) DO NOTHING",
             )
-            .bind(key.user.platform.as_str())
-            .bind(key.user.id)
-            .bind(key.mint.to_string())
-            .bind(key.leader.to_string())
-            .bind(fill.leader_signature.as_str())
+            .bind(fill.key.as_str())
+            .bind(fill.profile.0)
+            .bind(fill.user.platform.as_str())
+            .bind(fill.user.id)
+            .bind(fill.mint.to_string())
+            .bind(fill.leader.to_string())
             .bind(fill.side.as_str())
+            .bind(fill.mode.code())
             .bind(sol)
             .bind(tokens)
             .bind(fee)
             .bind(fill.realized_pnl)
+            .bind(reason.as_deref())
+            .bind(fill.tx.as_ref().map(Signature::as_str))
             .bind(fill.timestamp_ms)
             .execute(&mut *tx)
             .await
-            .map_err(|e| user_must_exist(e, key.user))
             .context("inserting the fill")?;
             if done.rows_affected() == 0 {
-                // Already recorded: leave the position as that first call left it.
+                // Already recorded: leave everything as that first call left it.
                 tx.rollback().await.context("ending the transaction")?;
                 return anyhow::Ok(false);
             }
+            sqlx::query(
+                "UPDATE orders SET status = 'filled', updated_ms = $2
+                 WHERE order_key = $1 AND status IN ('pending', 'sent')",
+            )
+            .bind(fill.key.as_str())
+            .bind(fill.timestamp_ms)
+            .execute(&mut *tx)
+            .await
+            .context("marking the order filled")?;
             if position_after.tokens.0 == 0 {
-                sqlx::query(
-                    "DELETE FROM positions
-                     WHERE user_platform = $1 AND user_id = $2 AND leader = $3 AND mint = $4",
-                )
-                .bind(key.user.platform.as_str())
-                .bind(key.user.id)
-                .bind(key.leader.to_string())
-                .bind(key.mint.to_string())
-                .execute(&mut *tx)
-                .await
-                .context("deleting the closed position")?;
+                sqlx::query("DELETE FROM positions WHERE profile_id = $1 AND leader = $2 AND mint = $3")
+                    .bind(position_after.profile.0)
+                    .bind(&p.leader)
+                    .bind(&p.mint)
+                    .execute(&mut *tx)
+                    .await
+                    .context("deleting the closed position")?;
             } else {
                 sqlx::query(
                     "INSERT INTO positions
-                         (user_platform, user_id, leader, mint, tokens, cost, realized_pnl,
-                          opened_ms, updated_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                     ON CONFLICT (user_platform, user_id, leader, mint) DO UPDATE SET
+                         (profile_id, user_platform, user_id, leader, mint, mode, tokens, cost,
+                          realized_pnl, bought_sol, bought_tokens, sold_sol, opened_ms, updated_ms,
+                          exit_state)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                     ON CONFLICT (profile_id, leader, mint) DO UPDATE SET
                          tokens = excluded.tokens,
                          cost = excluded.cost,
                          realized_pnl = excluded.realized_pnl,
+                         bought_sol = excluded.bought_sol,
+                         bought_tokens = excluded.bought_tokens,
+                         sold_sol = excluded.sold_sol,
                          opened_ms = excluded.opened_ms,
-                         updated_ms = excluded.updated_ms",
+                         updated_ms = excluded.updated_ms,
+                         exit_state = excluded.exit_state",
                 )
-                .bind(key.user.platform.as_str())
-                .bind(key.user.id)
-                .bind(key.leader.to_string())
-                .bind(key.mint.to_string())
-                .bind(position_tokens)
-                .bind(position_cost)
+                .bind(position_after.profile.0)
+                .bind(position_after.user.platform.as_str())
+                .bind(position_after.user.id)
+                .bind(&p.leader)
+                .bind(&p.mint)
+                .bind(position_after.mode.code())
+                .bind(p.tokens)
+                .bind(p.cost)
                 .bind(position_after.realized_pnl)
+                .bind(p.bought_sol)
+                .bind(p.bought_tokens)
+                .bind(p.sold_sol)
                 .bind(position_after.opened_ms)
                 .bind(position_after.updated_ms)
+                .bind(&p.exit_state)
                 .execute(&mut *tx)
                 .await
                 .context("writing the position")?;
+            }
+            if let (Some(rt), Some(t)) = (closed, &trip) {
+                sqlx::query(
+                    "INSERT INTO round_trips
+                         (profile_id, user_platform, user_id, leader, mint, mode, opened_ms,
+                          closed_ms, cost, proceeds, pnl, exit)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                     ON CONFLICT (profile_id, leader, mint, opened_ms) DO NOTHING",
+                )
+                .bind(rt.profile.0)
+                .bind(rt.user.platform.as_str())
+                .bind(rt.user.id)
+                .bind(rt.leader.to_string())
+                .bind(rt.mint.to_string())
+                .bind(rt.mode.code())
+                .bind(rt.opened_ms)
+                .bind(rt.closed_ms)
+                .bind(t.cost)
+                .bind(t.proceeds)
+                .bind(rt.pnl)
+                .bind(&t.exit)
+                .execute(&mut *tx)
+                .await
+                .context("recording the round trip")?;
             }
             tx.commit().await.context("committing")?;
             anyhow::Ok(true)
@@ -489,24 +897,51 @@ impl Store for SqlStore {
         .await)
         .with_context(|| {
             format!(
-                "recording the {} fill of {} in {} copying {}",
+                "recording the {} fill of profile #{} in {} ({})",
                 fill.side.as_str(),
-                fill.user,
+                fill.profile,
                 fill.mint,
-                fill.leader_signature
+                fill.key
             )
         })?;
         Ok(inserted)
     }
 
+    async fn save_exit_states(&self, positions: &[Position]) -> anyhow::Result<()> {
+        if positions.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(positions.len());
+        for p in positions {
+            rows.push((p, to_json(&p.exit, "an exit state")?));
+        }
+        with_pool!(self, pool => async {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            for (p, exit) in &rows {
+                sqlx::query(
+                    "UPDATE positions SET exit_state = $4
+                     WHERE profile_id = $1 AND leader = $2 AND mint = $3",
+                )
+                .bind(p.profile.0)
+                .bind(p.leader.to_string())
+                .bind(p.mint.to_string())
+                .bind(exit.as_str())
+                .execute(&mut *tx)
+                .await
+                .context("updating an exit state")?;
+            }
+            tx.commit().await.context("committing")?;
+            anyhow::Ok(())
+        }
+        .await)
+        .with_context(|| format!("saving {} exit states", positions.len()))
+    }
+
     async fn open_positions(&self, user: UserRef) -> anyhow::Result<Vec<Position>> {
         let rows: Vec<PositionRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT user_platform, user_id, leader, mint, tokens, cost, realized_pnl,
-                        opened_ms, updated_ms
-                 FROM positions WHERE user_platform = $1 AND user_id = $2
-                 ORDER BY opened_ms, leader, mint",
-            )
+            sqlx::query_as(concat!("SELECT ", position_cols!(),
+                " FROM positions WHERE user_platform = $1 AND user_id = $2
+                 ORDER BY opened_ms, profile_id, leader, mint"))
             .bind(user.platform.as_str())
             .bind(user.id)
             .fetch_all(pool)
@@ -518,12 +953,8 @@ impl Store for SqlStore {
 
     async fn all_open_positions(&self) -> anyhow::Result<Vec<Position>> {
         let rows: Vec<PositionRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT user_platform, user_id, leader, mint, tokens, cost, realized_pnl,
-                        opened_ms, updated_ms
-                 FROM positions
-                 ORDER BY user_platform, user_id, opened_ms, leader, mint",
-            )
+            sqlx::query_as(concat!("SELECT ", position_cols!(),
+                " FROM positions ORDER BY profile_id, opened_ms, leader, mint"))
             .fetch_all(pool)
             .await
         })
@@ -533,13 +964,9 @@ impl Store for SqlStore {
 
     async fn fills_of(&self, user: UserRef, limit: u32) -> anyhow::Result<Vec<Fill>> {
         let rows: Vec<FillRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, user_platform, user_id, mint, leader, leader_signature, side,
-                        sol, tokens, fee, realized_pnl, timestamp_ms
-                 FROM fills WHERE user_platform = $1 AND user_id = $2
-                 ORDER BY timestamp_ms DESC, id DESC
-                 LIMIT $3",
-            )
+            sqlx::query_as(concat!("SELECT ", fill_cols!(),
+                " FROM fills WHERE user_platform = $1 AND user_id = $2
+                 ORDER BY timestamp_ms DESC, id DESC LIMIT $3"))
             .bind(user.platform.as_str())
             .bind(user.id)
             .bind(i64::from(limit))
@@ -550,32 +977,282 @@ impl Store for SqlStore {
         rows.into_iter().map(FillRow::into_domain).collect()
     }
 
-    async fn enqueue(
-        &self,
-        chat: ChatRef,
-        user: UserRef,
-        payload: &OutboxPayload,
-        now_ms: i64,
-    ) -> anyhow::Result<i64> {
-        let json = serde_json::to_string(payload).context("serializing an outbox payload")?;
-        let id: i64 = with_pool!(self, pool => {
-            sqlx::query_scalar(
-                "INSERT INTO outbox
-                     (chat_platform, chat_id, user_platform, user_id, payload, created_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 RETURNING id",
-            )
-            .bind(chat.platform.as_str())
-            .bind(chat.id)
-            .bind(user.platform.as_str())
-            .bind(user.id)
-            .bind(&json)
-            .bind(now_ms)
-            .fetch_one(pool)
+    async fn fills_since(&self, since_ms: i64) -> anyhow::Result<Vec<Fill>> {
+        let rows: Vec<FillRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", fill_cols!(),
+                " FROM fills WHERE timestamp_ms >= $1 ORDER BY timestamp_ms, id"))
+            .bind(since_ms)
+            .fetch_all(pool)
             .await
         })
-        .with_context(|| format!("queueing a message to {chat} for {user}"))?;
-        Ok(id)
+        .context("reading recent fills")?;
+        rows.into_iter().map(FillRow::into_domain).collect()
+    }
+
+    async fn entered_mints(&self) -> anyhow::Result<Vec<(ProfileId, Mint)>> {
+        let rows: Vec<(i64, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT DISTINCT profile_id, mint FROM fills WHERE side = 'buy'
+                 ORDER BY profile_id, mint",
+            )
+            .fetch_all(pool)
+            .await
+        })
+        .context("reading the mints profiles entered")?;
+        rows.into_iter()
+            .map(|(p, m)| {
+                Address::parse(&m)
+                    .map(|m| (ProfileId(p), m))
+                    .with_context(|| format!("a stored fill's mint {m:?}"))
+            })
+            .collect()
+    }
+
+    async fn round_trips(
+        &self,
+        profile: Option<ProfileId>,
+        since_ms: i64,
+    ) -> anyhow::Result<Vec<RoundTrip>> {
+        let rows: Vec<RoundTripRow> = with_pool!(self, pool => {
+            match profile {
+                Some(p) => sqlx::query_as(concat!("SELECT ", trip_cols!(),
+                    " FROM round_trips WHERE profile_id = $1 AND closed_ms >= $2
+                     ORDER BY closed_ms, id"))
+                    .bind(p.0)
+                    .bind(since_ms)
+                    .fetch_all(pool)
+                    .await,
+                None => sqlx::query_as(concat!("SELECT ", trip_cols!(),
+                    " FROM round_trips WHERE closed_ms >= $1 ORDER BY closed_ms, id"))
+                    .bind(since_ms)
+                    .fetch_all(pool)
+                    .await,
+            }
+        })
+        .context("reading round trips")?;
+        rows.into_iter().map(RoundTripRow::into_domain).collect()
+    }
+
+    async fn log_decisions(&self, records: &[DecisionRecord]) -> anyhow::Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(records.len());
+        for r in records {
+            rows.push((r, to_json(&r.verdict, "a verdict")?));
+        }
+        with_pool!(self, pool => async {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO decisions (profile_id, user_platform, user_id, leader, mint, side, \
+                     signature, at_ms, verdict) ",
+                );
+                q.push_values(chunk, |mut b, (r, verdict)| {
+                    b.push_bind(r.profile.0)
+                        .push_bind(r.user.platform.as_str())
+                        .push_bind(r.user.id)
+                        .push_bind(r.leader.to_string())
+                        .push_bind(r.mint.to_string())
+                        .push_bind(r.side.as_str())
+                        .push_bind(r.signature.as_ref().map(|s| s.as_str().to_owned()))
+                        .push_bind(r.at_ms)
+                        .push_bind(verdict.as_str());
+                });
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .context("inserting a batch of decisions")?;
+            }
+            tx.commit().await.context("committing")?;
+            anyhow::Ok(())
+        }
+        .await)
+        .with_context(|| format!("logging {} decisions", records.len()))
+    }
+
+    async fn decisions_of(
+        &self,
+        user: UserRef,
+        about: Option<Address>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<DecisionRecord>> {
+        let rows: Vec<DecisionRow> = with_pool!(self, pool => {
+            match about {
+                Some(a) => sqlx::query_as(concat!("SELECT ", decision_cols!(),
+                    " FROM decisions WHERE user_platform = $1 AND user_id = $2
+                       AND (mint = $3 OR leader = $3)
+                     ORDER BY id DESC LIMIT $4"))
+                    .bind(user.platform.as_str())
+                    .bind(user.id)
+                    .bind(a.to_string())
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await,
+                None => sqlx::query_as(concat!("SELECT ", decision_cols!(),
+                    " FROM decisions WHERE user_platform = $1 AND user_id = $2
+                     ORDER BY id DESC LIMIT $3"))
+                    .bind(user.platform.as_str())
+                    .bind(user.id)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await,
+            }
+        })
+        .with_context(|| format!("reading the decisions of {user}"))?;
+        rows.into_iter().map(DecisionRow::into_domain).collect()
+    }
+
+    async fn add_key(&self, key: &KeyRecord) -> anyhow::Result<bool> {
+        let done = with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO wallet_keys (user_platform, user_id, wallet, sealed, created_ms)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (user_platform, user_id, wallet) DO NOTHING",
+            )
+            .bind(key.user.platform.as_str())
+            .bind(key.user.id)
+            .bind(key.wallet.to_string())
+            .bind(&key.sealed)
+            .bind(key.created_ms)
+            .execute(pool)
+            .await
+            .map(|d| d.rows_affected())
+        })
+        .map_err(|e| user_must_exist(e, key.user))
+        .with_context(|| format!("storing the key of {} for {}", key.wallet, key.user))?;
+        Ok(done == 1)
+    }
+
+    async fn get_key(
+        &self,
+        user: UserRef,
+        wallet: WalletAddress,
+    ) -> anyhow::Result<Option<KeyRecord>> {
+        let row: Option<KeyRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", key_cols!(),
+                " FROM wallet_keys WHERE user_platform = $1 AND user_id = $2 AND wallet = $3"))
+            .bind(user.platform.as_str())
+            .bind(user.id)
+            .bind(wallet.to_string())
+            .fetch_optional(pool)
+            .await
+        })
+        .with_context(|| format!("reading the key of {wallet} for {user}"))?;
+        row.map(KeyRow::into_domain).transpose()
+    }
+
+    async fn keys_of(&self, user: UserRef) -> anyhow::Result<Vec<KeyRecord>> {
+        let rows: Vec<KeyRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", key_cols!(),
+                " FROM wallet_keys WHERE user_platform = $1 AND user_id = $2
+                 ORDER BY created_ms, wallet"))
+            .bind(user.platform.as_str())
+            .bind(user.id)
+            .fetch_all(pool)
+            .await
+        })
+        .with_context(|| format!("reading the keys of {user}"))?;
+        rows.into_iter().map(KeyRow::into_domain).collect()
+    }
+
+    async fn all_keys(&self) -> anyhow::Result<Vec<KeyRecord>> {
+        let rows: Vec<KeyRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", key_cols!(),
+                " FROM wallet_keys ORDER BY user_platform, user_id, wallet"))
+            .fetch_all(pool)
+            .await
+        })
+        .context("reading all keys")?;
+        rows.into_iter().map(KeyRow::into_domain).collect()
+    }
+
+    async fn reseal_keys(&self, keys: &[KeyRecord]) -> anyhow::Result<()> {
+        with_pool!(self, pool => async {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            for k in keys {
+                let done = sqlx::query(
+                    "UPDATE wallet_keys SET sealed = $4
+                     WHERE user_platform = $1 AND user_id = $2 AND wallet = $3",
+                )
+                .bind(k.user.platform.as_str())
+                .bind(k.user.id)
+                .bind(k.wallet.to_string())
+                .bind(&k.sealed)
+                .execute(&mut *tx)
+                .await
+                .context("updating a sealed key")?;
+                ensure!(
+                    done.rows_affected() == 1,
+                    "no stored key of {} for {}",
+                    k.wallet,
+                    k.user
+                );
+            }
+            tx.commit().await.context("committing")?;
+            anyhow::Ok(())
+        }
+        .await)
+        .with_context(|| format!("resealing {} keys", keys.len()))
+    }
+
+    async fn delete_key(&self, user: UserRef, wallet: WalletAddress) -> anyhow::Result<bool> {
+        let done = with_pool!(self, pool => {
+            sqlx::query(
+                "DELETE FROM wallet_keys WHERE user_platform = $1 AND user_id = $2 AND wallet = $3",
+            )
+            .bind(user.platform.as_str())
+            .bind(user.id)
+            .bind(wallet.to_string())
+            .execute(pool)
+            .await
+            .map(|d| d.rows_affected())
+        })
+        .with_context(|| format!("deleting the key of {wallet} for {user}"))?;
+        Ok(done == 1)
+    }
+
+    async fn enqueue(&self, messages: &[NewMessage], now_ms: i64) -> anyhow::Result<Vec<i64>> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rows = Vec::with_capacity(messages.len());
+        for m in messages {
+            rows.push((m, to_json(&m.payload, "an outbox payload")?));
+        }
+        let mut ids: Vec<i64> = with_pool!(self, pool => async {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            let mut ids = Vec::with_capacity(rows.len());
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO outbox (chat_platform, chat_id, user_platform, user_id, payload, \
+                     silent, created_ms) ",
+                );
+                q.push_values(chunk, |mut b, (m, payload)| {
+                    b.push_bind(m.chat.platform.as_str())
+                        .push_bind(m.chat.id)
+                        .push_bind(m.user.platform.as_str())
+                        .push_bind(m.user.id)
+                        .push_bind(payload.as_str())
+                        .push_bind(m.silent)
+                        .push_bind(now_ms);
+                });
+                q.push(" RETURNING id");
+                let got: Vec<i64> = q
+                    .build_query_scalar()
+                    .fetch_all(&mut *tx)
+                    .await
+                    .context("inserting a batch of messages")?;
+                ids.extend(got);
+            }
+            tx.commit().await.context("committing")?;
+            anyhow::Ok(ids)
+        }
+        .await)
+        .with_context(|| format!("queueing {} messages", messages.len()))?;
+        // Ids are assigned in insertion order; RETURNING need not list them so.
+        ids.sort_unstable();
+        Ok(ids)
     }
 
     /// Rows that no longer decode (a payload from an incompatible version)
@@ -585,7 +1262,7 @@ impl Store for SqlStore {
         let rows: Vec<OutboxRow> = with_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, chat_platform, chat_id, user_platform, user_id, payload,
-                        created_ms, attempts
+                        created_ms, attempts, silent
                  FROM outbox WHERE sent_ms IS NULL AND NOT parked
                  ORDER BY id
                  LIMIT $1",
@@ -719,12 +1396,48 @@ fn wallet_state_rows(states: &[WalletState]) -> anyhow::Result<Vec<(String, i64,
     Ok(rows)
 }
 
-/// Which position a fill moves.
-#[derive(Clone, Copy)]
-struct PositionKey {
-    user: UserRef,
-    leader: WalletAddress,
-    mint: Mint,
+/// A position's columns that need converting.
+struct PositionColumns {
+    leader: String,
+    mint: String,
+    tokens: i64,
+    cost: i64,
+    bought_sol: i64,
+    bought_tokens: i64,
+    sold_sol: i64,
+    exit_state: String,
+}
+
+impl PositionColumns {
+    fn of(p: &Position) -> anyhow::Result<Self> {
+        Ok(Self {
+            leader: p.leader.to_string(),
+            mint: p.mint.to_string(),
+            tokens: column(p.tokens.0, "position tokens")?,
+            cost: column(p.cost.0, "position cost")?,
+            bought_sol: column(p.bought_sol.0, "bought_sol")?,
+            bought_tokens: column(p.bought_tokens.0, "bought_tokens")?,
+            sold_sol: column(p.sold_sol.0, "sold_sol")?,
+            exit_state: to_json(&p.exit, "an exit state")?,
+        })
+    }
+}
+
+/// A round trip's columns that need converting.
+struct TripColumns {
+    cost: i64,
+    proceeds: i64,
+    exit: String,
+}
+
+impl TripColumns {
+    fn of(t: &RoundTrip) -> anyhow::Result<Self> {
+        Ok(Self {
+            cost: column(t.cost.0, "round trip cost")?,
+            proceeds: column(t.proceeds.0, "round trip proceeds")?,
+            exit: to_json(&t.exit, "an exit reason")?,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -4,9 +4,12 @@
 
 use anyhow::Context;
 
-use crate::domain::ports::{OutboxMessage, OutboxPayload, UserRecord};
+use crate::domain::ports::{
+    KeyRecord, OrderRecord, OrderStatus, OutboxMessage, OutboxPayload, UserRecord,
+};
 use crate::domain::{
-    Address, ChatRef, Fill, Lamports, Locale, Platform, Position, Side, Signature, TokenAmount,
+    Address, ChatRef, DecisionRecord, Fill, Follow, IdempotencyKey, Lamports, Locale, Mode,
+    Platform, Position, Profile, ProfileId, ProfileName, RoundTrip, Side, Signature, TokenAmount,
     UserRef,
 };
 use crate::engine::analytics::WalletState;
@@ -18,7 +21,8 @@ pub(super) struct UserRow {
     locale: String,
     home_chat_platform: String,
     home_chat_id: i64,
-    copy_lamports: i64,
+    active_profile: Option<i64>,
+    notify: String,
     created_ms: i64,
 }
 
@@ -30,7 +34,8 @@ impl UserRow {
                 user,
                 locale: Locale::parse(&self.locale)?,
                 home_chat: ChatRef::new(platform(&self.home_chat_platform)?, self.home_chat_id),
-                copy_lamports: Lamports(amount(self.copy_lamports, "copy_lamports")?),
+                active_profile: self.active_profile.map(ProfileId),
+                notify: json(&self.notify, "notify")?,
                 created_ms: self.created_ms,
             })
         })()
@@ -39,66 +44,122 @@ impl UserRow {
 }
 
 #[derive(sqlx::FromRow)]
+pub(super) struct ProfileRow {
+    id: i64,
+    user_platform: String,
+    user_id: i64,
+    name: String,
+    settings: String,
+    created_ms: i64,
+}
+
+impl ProfileRow {
+    pub(super) fn into_domain(self) -> anyhow::Result<Profile> {
+        (|| -> anyhow::Result<Profile> {
+            Ok(Profile {
+                id: ProfileId(self.id),
+                user: UserRef::new(platform(&self.user_platform)?, self.user_id),
+                name: ProfileName::parse(&self.name).context("name")?,
+                settings: json(&self.settings, "settings")?,
+                created_ms: self.created_ms,
+            })
+        })()
+        .with_context(|| format!("decoding stored profile #{}", self.id))
+    }
+}
+
+#[derive(sqlx::FromRow)]
 pub(super) struct FollowRow {
+    id: i64,
+    profile_id: i64,
     user_platform: String,
     user_id: i64,
     wallet: String,
+    overrides: String,
+    created_ms: i64,
 }
 
 impl FollowRow {
-    pub(super) fn into_domain(self) -> anyhow::Result<(UserRef, Address)> {
-        let user = UserRef::new(platform(&self.user_platform)?, self.user_id);
-        let wallet = address(&self.wallet, "wallet")
-            .with_context(|| format!("decoding a stored follow of {user}"))?;
-        Ok((user, wallet))
+    pub(super) fn into_domain(self) -> anyhow::Result<Follow> {
+        (|| -> anyhow::Result<Follow> {
+            Ok(Follow {
+                id: self.id,
+                profile: ProfileId(self.profile_id),
+                user: UserRef::new(platform(&self.user_platform)?, self.user_id),
+                wallet: address(&self.wallet, "wallet")?,
+                overrides: json(&self.overrides, "overrides")?,
+                created_ms: self.created_ms,
+            })
+        })()
+        .with_context(|| format!("decoding stored follow #{}", self.id))
     }
 }
 
 #[derive(sqlx::FromRow)]
 pub(super) struct PositionRow {
+    profile_id: i64,
     user_platform: String,
     user_id: i64,
     leader: String,
     mint: String,
+    mode: String,
     tokens: i64,
     cost: i64,
     realized_pnl: i64,
+    bought_sol: i64,
+    bought_tokens: i64,
+    sold_sol: i64,
     opened_ms: i64,
     updated_ms: i64,
+    exit_state: String,
 }
 
 impl PositionRow {
     pub(super) fn into_domain(self) -> anyhow::Result<Position> {
-        let user = UserRef::new(platform(&self.user_platform)?, self.user_id);
         (|| -> anyhow::Result<Position> {
             Ok(Position {
-                user,
+                profile: ProfileId(self.profile_id),
+                user: UserRef::new(platform(&self.user_platform)?, self.user_id),
                 mint: address(&self.mint, "mint")?,
                 leader: address(&self.leader, "leader")?,
+                mode: mode(&self.mode)?,
                 tokens: TokenAmount(amount(self.tokens, "tokens")?),
                 cost: Lamports(amount(self.cost, "cost")?),
                 realized_pnl: self.realized_pnl,
+                bought_sol: Lamports(amount(self.bought_sol, "bought_sol")?),
+                bought_tokens: TokenAmount(amount(self.bought_tokens, "bought_tokens")?),
+                sold_sol: Lamports(amount(self.sold_sol, "sold_sol")?),
                 opened_ms: self.opened_ms,
                 updated_ms: self.updated_ms,
+                exit: json(&self.exit_state, "exit_state")?,
             })
         })()
-        .with_context(|| format!("decoding a stored position of {user} in {}", self.mint))
+        .with_context(|| {
+            format!(
+                "decoding the stored position of profile #{} in {}",
+                self.profile_id, self.mint
+            )
+        })
     }
 }
 
 #[derive(sqlx::FromRow)]
 pub(super) struct FillRow {
     id: i64,
+    order_key: String,
+    profile_id: i64,
     user_platform: String,
     user_id: i64,
     mint: String,
     leader: String,
-    leader_signature: String,
     side: String,
+    mode: String,
     sol: i64,
     tokens: i64,
     fee: i64,
     realized_pnl: i64,
+    reason: Option<String>,
+    tx: Option<String>,
     timestamp_ms: i64,
 }
 
@@ -106,20 +167,172 @@ impl FillRow {
     pub(super) fn into_domain(self) -> anyhow::Result<Fill> {
         (|| -> anyhow::Result<Fill> {
             Ok(Fill {
+                profile: ProfileId(self.profile_id),
                 user: UserRef::new(platform(&self.user_platform)?, self.user_id),
                 mint: address(&self.mint, "mint")?,
                 leader: address(&self.leader, "leader")?,
-                leader_signature: Signature::parse(&self.leader_signature)
-                    .context("leader_signature")?,
+                key: IdempotencyKey::from_stored(self.order_key.clone()),
                 side: side(&self.side)?,
+                mode: mode(&self.mode)?,
                 sol: Lamports(amount(self.sol, "sol")?),
                 tokens: TokenAmount(amount(self.tokens, "tokens")?),
                 fee: Lamports(amount(self.fee, "fee")?),
                 realized_pnl: self.realized_pnl,
+                reason: self
+                    .reason
+                    .as_deref()
+                    .map(|r| json(r, "reason"))
+                    .transpose()?,
+                tx: self
+                    .tx
+                    .as_deref()
+                    .map(|t| Signature::parse(t).context("tx"))
+                    .transpose()?,
                 timestamp_ms: self.timestamp_ms,
             })
         })()
         .with_context(|| format!("decoding stored fill #{}", self.id))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct OrderRow {
+    order_key: String,
+    body: String,
+    status: String,
+    tx: Option<String>,
+    sends: i64,
+    balances: Option<String>,
+    reason: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+impl OrderRow {
+    pub(super) fn into_domain(self) -> anyhow::Result<OrderRecord> {
+        (|| -> anyhow::Result<OrderRecord> {
+            Ok(OrderRecord {
+                order: json(&self.body, "body")?,
+                status: OrderStatus::parse(&self.status)
+                    .with_context(|| format!("unknown status {:?}", self.status))?,
+                tx: self
+                    .tx
+                    .as_deref()
+                    .map(|t| Signature::parse(t).context("tx"))
+                    .transpose()?,
+                sends: u32::try_from(self.sends).context("sends")?,
+                before: self
+                    .balances
+                    .as_deref()
+                    .map(|b| json(b, "balances"))
+                    .transpose()?,
+                reason: self
+                    .reason
+                    .as_deref()
+                    .map(|r| json(r, "reason"))
+                    .transpose()?,
+                created_ms: self.created_ms,
+                updated_ms: self.updated_ms,
+            })
+        })()
+        .with_context(|| format!("decoding stored order {}", self.order_key))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RoundTripRow {
+    id: i64,
+    profile_id: i64,
+    user_platform: String,
+    user_id: i64,
+    leader: String,
+    mint: String,
+    mode: String,
+    opened_ms: i64,
+    closed_ms: i64,
+    cost: i64,
+    proceeds: i64,
+    pnl: i64,
+    exit: String,
+}
+
+impl RoundTripRow {
+    pub(super) fn into_domain(self) -> anyhow::Result<RoundTrip> {
+        (|| -> anyhow::Result<RoundTrip> {
+            Ok(RoundTrip {
+                profile: ProfileId(self.profile_id),
+                user: UserRef::new(platform(&self.user_platform)?, self.user_id),
+                leader: address(&self.leader, "leader")?,
+                mint: address(&self.mint, "mint")?,
+                mode: mode(&self.mode)?,
+                opened_ms: self.opened_ms,
+                closed_ms: self.closed_ms,
+                cost: Lamports(amount(self.cost, "cost")?),
+                proceeds: Lamports(amount(self.proceeds, "proceeds")?),
+                pnl: self.pnl,
+                exit: json(&self.exit, "exit")?,
+            })
+        })()
+        .with_context(|| format!("decoding stored round trip #{}", self.id))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct DecisionRow {
+    id: i64,
+    profile_id: i64,
+    user_platform: String,
+    user_id: i64,
+    leader: String,
+    mint: String,
+    side: String,
+    signature: Option<String>,
+    at_ms: i64,
+    verdict: String,
+}
+
+impl DecisionRow {
+    pub(super) fn into_domain(self) -> anyhow::Result<DecisionRecord> {
+        (|| -> anyhow::Result<DecisionRecord> {
+            Ok(DecisionRecord {
+                profile: ProfileId(self.profile_id),
+                user: UserRef::new(platform(&self.user_platform)?, self.user_id),
+                leader: address(&self.leader, "leader")?,
+                mint: address(&self.mint, "mint")?,
+                side: side(&self.side)?,
+                signature: self
+                    .signature
+                    .as_deref()
+                    .map(|t| Signature::parse(t).context("signature"))
+                    .transpose()?,
+                at_ms: self.at_ms,
+                verdict: json(&self.verdict, "verdict")?,
+            })
+        })()
+        .with_context(|| format!("decoding stored decision #{}", self.id))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct KeyRow {
+    user_platform: String,
+    user_id: i64,
+    wallet: String,
+    sealed: String,
+    created_ms: i64,
+}
+
+impl KeyRow {
+    pub(super) fn into_domain(self) -> anyhow::Result<KeyRecord> {
+        (|| -> anyhow::Result<KeyRecord> {
+            Ok(KeyRecord {
+                user: UserRef::new(platform(&self.user_platform)?, self.user_id),
+                wallet: address(&self.wallet, "wallet")?,
+                sealed: self.sealed.clone(),
+                created_ms: self.created_ms,
+            })
+        })()
+        .with_context(|| format!("decoding the stored key of {}", self.wallet))
     }
 }
 
@@ -133,6 +346,7 @@ pub(super) struct OutboxRow {
     payload: String,
     created_ms: i64,
     attempts: i32,
+    silent: bool,
 }
 
 impl OutboxRow {
@@ -143,6 +357,7 @@ impl OutboxRow {
                 chat: ChatRef::new(platform(&self.chat_platform)?, self.chat_id),
                 user: UserRef::new(platform(&self.user_platform)?, self.user_id),
                 payload: serde_json::from_str::<OutboxPayload>(&self.payload).context("payload")?,
+                silent: self.silent,
                 created_ms: self.created_ms,
                 attempts: self.attempts,
             })
@@ -177,6 +392,18 @@ fn platform(s: &str) -> anyhow::Result<Platform> {
 
 fn address(s: &str, what: &str) -> anyhow::Result<Address> {
     Address::parse(s).with_context(|| format!("{what} {s:?}"))
+}
+
+fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> anyhow::Result<T> {
+    serde_json::from_str(s).with_context(|| format!("{what} is not valid JSON for its type"))
+}
+
+fn mode(s: &str) -> anyhow::Result<Mode> {
+    match s {
+        "paper" => Ok(Mode::Paper),
+        "live" => Ok(Mode::Live),
+        _ => anyhow::bail!("unknown mode {s:?}"),
+    }
 }
 
 fn side(s: &str) -> anyhow::Result<Side> {

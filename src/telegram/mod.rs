@@ -120,6 +120,13 @@ async fn on_message(bot: TgBot, msg: Message, service: Arc<ChatService>) -> Resp
     let resp = service
         .handle(request(user, &msg, Input::Text(text.to_owned())))
         .await;
+    if resp.delete_input
+        && let Err(e) = bot.delete_message(msg.chat.id, msg.id).await
+    {
+        // Not fatal for the answer, but the user must know: the reply
+        // says the message is deleted, so warn loudly in the log.
+        tracing::warn!(chat = msg.chat.id.0, error = %e, "could not delete a message holding a secret");
+    }
     deliver(&bot, msg.chat.id, None, resp).await
 }
 
@@ -177,17 +184,35 @@ async fn deliver(
         }
     }
     for view in &resp.messages {
-        send_view(bot, chat, view).await?;
+        send_view(bot, chat, view, false).await?;
     }
     Ok(())
 }
 
-async fn send_view(bot: &TgBot, chat: ChatId, view: &View) -> ResponseResult<Message> {
+async fn send_view(
+    bot: &TgBot,
+    chat: ChatId,
+    view: &View,
+    silent: bool,
+) -> ResponseResult<Message> {
     let mut req = bot.send_message(chat, view.text.clone());
     if let Some(kb) = keyboard(view) {
         req = req.reply_markup(kb);
     }
-    req.await
+    if silent {
+        req = req.disable_notification(true);
+    }
+    let sent = req.await?;
+    if let Some(secs) = view.expires_s {
+        let (bot, id) = (bot.clone(), sent.id);
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(u64::from(secs))).await;
+            if let Err(e) = bot.delete_message(chat, id).await {
+                tracing::warn!(chat = chat.0, error = %e, "could not delete an expiring message");
+            }
+        });
+    }
+    Ok(sent)
 }
 
 /// Sends outbox messages to Telegram chats.
@@ -204,8 +229,8 @@ impl TelegramSender {
 
 #[async_trait]
 impl ChatSender for TelegramSender {
-    async fn send(&self, chat: ChatRef, view: &View) -> anyhow::Result<()> {
-        send_view(&self.bot, ChatId(chat.id), view)
+    async fn send(&self, chat: ChatRef, view: &View, silent: bool) -> anyhow::Result<()> {
+        send_view(&self.bot, ChatId(chat.id), view, silent)
             .await
             .context("Telegram sendMessage")?;
         Ok(())

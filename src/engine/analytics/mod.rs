@@ -232,6 +232,15 @@ impl Stats {
     }
 }
 
+/// What copy decisions need of a leader's scores.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LeaderScore {
+    /// The Bayesian score with its boosts, as the board shows it.
+    pub score: f64,
+    /// The Beta posterior alone (0.375 with no decided trades).
+    pub posterior: f64,
+}
+
 /// Everything `/score` shows about a wallet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WalletCard {
@@ -1582,6 +1591,29 @@ impl Analytics {
         for wi in changed {
             self.mark_dirty(wi);
             self.refresh(wi, ALL_BOARDS, out);
+        }
+    }
+
+    /// A wallet's scores for copy decisions, cheaply (no card): the board's
+    /// Bayesian score and the plain posterior; the prior for a wallet never
+    /// seen.
+    #[must_use]
+    pub fn leader_score(&self, wallet: &WalletAddress) -> LeaderScore {
+        match self.slot_of(wallet) {
+            Some(wi) => {
+                let v = view(&self.cfg, &self.wallets[wi as usize], self.now_ms);
+                LeaderScore {
+                    score: v.bayesian(),
+                    posterior: v.posterior,
+                }
+            }
+            None => {
+                let p = posterior(self.cfg.prior_alpha, self.cfg.prior_beta, 0, 0);
+                LeaderScore {
+                    score: p,
+                    posterior: p,
+                }
+            }
         }
     }
 
