@@ -375,8 +375,10 @@ impl Core {
     }
 
     fn market(&self, order: &Order) -> Market {
+        // Two statements: the engine lock is not reentrant.
+        let curve = self.engine().curve(&order.mint);
         Market {
-            curve: self.engine().curve(&order.mint),
+            curve,
             now_ms: self.engine_now_ms(),
         }
     }

@@ -1,53 +1,89 @@
 //! The application core and chat layer against a real store (SQLite file):
 //! outbox delivery and resend after a restart, no double copy of a replayed
 //! trade, per-user locales, group privacy, tier alerts to followers, wallet
-//! analytics surviving a restart, and the /alfa and /score flows.
+//! analytics surviving a restart, the /alfa and /score flows, and the copy
+//! pipeline's durable parts: the skip log, risk state and exit state across
+//! restarts, unfinished orders reconciled, notification switches.
 
 use std::sync::{Arc, Mutex};
 
 use alfabot::chat::{ChatRequest, ChatService, Input, View};
-use alfabot::domain::ports::OutboxPayload;
-use alfabot::domain::ports::SystemClock;
+use alfabot::domain::ports::{OutboxPayload, SystemClock};
 use alfabot::domain::{
-    ChatKind, ChatRef, Lamports, Platform, Side, Signature, TokenAmount, TradeEvent, UserRef,
-    WalletAddress,
+    ChatKind, ChatRef, Lamports, NotifyKind, NotifyLevel, NotifyPrefs, Platform, ProfileSettings,
+    Side, Signature, SkipReason, TokenAmount, TradeEvent, UserRef, Verdict, WalletAddress,
 };
 use alfabot::engine::analytics::{AnalyticsEvent, LeaderRow, Metric, Tier, WalletCard, Window};
 use alfabot::engine::curve::{Curve, Fees};
 use alfabot::engine::{Engine, EngineConfig};
+use alfabot::exec::paper::PaperExecutor;
 use alfabot::notify::{ChatSender, Delivery};
-use alfabot::service::{Core, NoSubscriptions};
+use alfabot::service::{Core, CoreParts, Executors, NoSubscriptions, SettingChange};
 
 use crate::support::market::{Market, pump_market};
 
 const LEADER: &str = "8jGai9a8U4RSzDnweCgeVZJBLxMTrNsrhHbGrCF8F3Ks";
+const T0: i64 = 1_760_978_515_000;
 
-async fn core(db: &str) -> Arc<Core> {
+/// New profiles copy at once (no paper latency) and without the
+/// sellability check, so one trade is enough to see a copy.
+fn defaults() -> ProfileSettings {
+    ProfileSettings {
+        latency_ms: 0,
+        sellability: false,
+        ..ProfileSettings::default()
+    }
+}
+
+async fn core_with(db: &str, defaults: ProfileSettings) -> Arc<Core> {
     let store = alfabot::store::connect(db).await.expect("store");
     let sessions = alfabot::session::connect(None).await.expect("sessions");
-    let core = Arc::new(Core::new(
-        Engine::new(EngineConfig::default()),
-        Arc::new(store),
+    let core = Arc::new(Core::new(CoreParts {
+        engine: Engine::new(EngineConfig::default()),
+        store: Arc::new(store),
         sessions,
-        Arc::new(NoSubscriptions),
-        Arc::new(SystemClock),
-    ));
+        feed: Arc::new(NoSubscriptions),
+        clock: Arc::new(SystemClock),
+        executors: Executors {
+            paper: Arc::new(PaperExecutor::new(Fees::default())),
+            live: None,
+        },
+        defaults,
+        wall_clock: false,
+    }));
     core.restore().await.expect("restore");
     core
 }
 
-fn buy(n: u8, leader: WalletAddress) -> TradeEvent {
+async fn core(db: &str) -> Arc<Core> {
+    core_with(db, defaults()).await
+}
+
+/// A leader trade on a fresh curve of mint `n` (a buy of 1 SOL, or a sell
+/// of `tokens` after such a buy), at `T0 + n` seconds.
+fn trade_at(n: u8, leader: WalletAddress, side: Side, at_ms: i64) -> TradeEvent {
     let mut c = Curve::fresh();
     let q = c.quote_buy(Lamports(1_000_000_000), Fees::default());
     c.apply(true, q.sol.0 - q.fee.0, q.tokens.0);
+    let (sol, tokens) = match side {
+        Side::Buy => (q.sol.0 - q.fee.0, q.tokens.0),
+        Side::Sell => {
+            let t = q.tokens.0 / 2;
+            let s = c.gross_sol_for_tokens(t);
+            c.apply(false, s, t);
+            (s, t)
+        }
+    };
+    let mut sig = [n; 64];
+    sig[63] = u8::from(side == Side::Sell);
     TradeEvent {
-        signature: Signature::from_bytes(&[n; 64]),
+        signature: Signature::from_bytes(&sig),
         mint: WalletAddress::from_bytes([n; 32]),
         trader: leader,
-        side: Side::Buy,
-        sol: Lamports(q.sol.0 - q.fee.0),
-        tokens: q.tokens,
-        timestamp_ms: 1_760_978_515_000,
+        side,
+        sol: Lamports(sol),
+        tokens: TokenAmount(tokens),
+        timestamp_ms: at_ms,
         slot: None,
         virtual_sol: Lamports(c.virtual_sol),
         virtual_tokens: TokenAmount(c.virtual_tokens),
@@ -57,20 +93,33 @@ fn buy(n: u8, leader: WalletAddress) -> TradeEvent {
     }
 }
 
+fn buy(n: u8, leader: WalletAddress) -> TradeEvent {
+    trade_at(n, leader, Side::Buy, T0 + i64::from(n) * 1_000)
+}
+
+/// Ingests a trade and runs the paper orders it made.
+async fn ingest(core: &Arc<Core>, ev: &TradeEvent) {
+    core.ingest(ev).await.unwrap();
+    core.tick().await.unwrap();
+}
+
 /// Records what it is asked to send, or fails every send.
 #[derive(Default)]
 struct Recorder {
     fail: bool,
-    sent: Mutex<Vec<(ChatRef, String)>>,
+    sent: Mutex<Vec<(ChatRef, String, bool)>>,
 }
 
 #[async_trait::async_trait]
 impl ChatSender for Recorder {
-    async fn send(&self, chat: ChatRef, view: &View) -> anyhow::Result<()> {
+    async fn send(&self, chat: ChatRef, view: &View, silent: bool) -> anyhow::Result<()> {
         if self.fail {
             anyhow::bail!("platform down");
         }
-        self.sent.lock().unwrap().push((chat, view.text.clone()));
+        self.sent
+            .lock()
+            .unwrap()
+            .push((chat, view.text.clone(), silent));
         Ok(())
     }
 }
@@ -96,30 +145,35 @@ fn request(user: UserRef, chat: i64, text: &str, lang: &str) -> ChatRequest {
     }
 }
 
+fn db_in(dir: &tempfile::TempDir, name: &str) -> String {
+    format!("sqlite://{}?mode=rwc", dir.path().join(name).display())
+}
+
 #[tokio::test]
 async fn outbox_survives_restart_and_replays_do_not_copy_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
+    let db = db_in(&dir, "a.db");
     let user = UserRef::new(Platform::Telegram, 77);
     let leader = WalletAddress::parse(LEADER).unwrap();
     {
         let core = core(&db).await;
         let rec = core.user(user, Some("en")).await.unwrap();
-        assert!(core.follow(&rec, leader).await.unwrap());
-        core.ingest(&buy(1, leader)).await.unwrap();
+        assert!(core.follow(&rec, leader).await.unwrap().2);
+        ingest(&core, &buy(1, leader)).await;
         // The platform is down: nothing is delivered, nothing is lost.
         let down = Arc::new(Recorder {
             fail: true,
             ..Recorder::default()
         });
         assert_eq!(delivery(&core, down).drain().await.unwrap(), 0);
-        assert_eq!(core.store().pending(10).await.unwrap().len(), 1);
+        // The alert and the fill notice.
+        assert_eq!(core.store().pending(10).await.unwrap().len(), 2);
     }
     // Restart on the same database.
     let core = core(&db).await;
     let up = Arc::new(Recorder::default());
     let d = delivery(&core, Arc::clone(&up));
-    assert_eq!(d.drain().await.unwrap(), 1);
+    assert_eq!(d.drain().await.unwrap(), 2);
     {
         let sent = up.sent.lock().unwrap();
         assert_eq!(sent[0].0, ChatRef::new(Platform::Telegram, 77));
@@ -128,23 +182,45 @@ async fn outbox_survives_restart_and_replays_do_not_copy_twice() {
             "{}",
             sent[0].1
         );
-        assert!(sent[0].1.contains("📝 Paper copy: bought"), "{}", sent[0].1);
+        assert!(sent[0].1.contains("copying with 0.1 SOL"), "{}", sent[0].1);
+        assert!(
+            sent[1].1.contains("📝 Paper copy (main): bought"),
+            "{}",
+            sent[1].1
+        );
     }
     assert_eq!(d.drain().await.unwrap(), 0, "sent messages are not resent");
 
-    // The feed replays the same trade after the restart: no second copy.
-    let before = core.status(user).await.unwrap();
-    core.ingest(&buy(1, leader)).await.unwrap();
-    let after = core.status(user).await.unwrap();
-    assert_eq!(before.positions.len(), 1);
-    assert_eq!(after.positions[0].position, before.positions[0].position);
+    // The feed replays the same trade after the restart: the order's key is
+    // stored, so nothing is executed again.
+    let held = |core: &Core| {
+        core.positions_of(user)
+            .into_iter()
+            .map(|v| (v.position.tokens, v.position.cost, v.position.opened_ms))
+            .collect::<Vec<_>>()
+    };
+    let before = held(&core);
+    ingest(&core, &buy(1, leader)).await;
+    assert_eq!(before.len(), 1);
+    assert_eq!(held(&core), before);
     assert_eq!(core.store().fills_of(user, 10).await.unwrap().len(), 1);
+    let why = core.why(user, None).await.unwrap();
+    assert!(
+        why.iter().any(|d| matches!(
+            d.verdict,
+            Verdict::Rejected {
+                reason: SkipReason::Duplicate,
+                ..
+            }
+        )),
+        "{why:?}"
+    );
 }
 
 #[tokio::test]
 async fn locales_are_per_user_and_groups_see_no_private_data() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
+    let db = db_in(&dir, "b.db");
     let core = core(&db).await;
     let chat = ChatService::new(Arc::clone(&core), Some("alfabot".into()));
     let ana = UserRef::new(Platform::Telegram, 1);
@@ -158,7 +234,7 @@ async fn locales_are_per_user_and_groups_see_no_private_data() {
     );
     let en = chat.handle(request(bob, 2, "/start", "en")).await;
     assert!(en.messages[0].text.contains("Welcome"));
-    assert_eq!(en.messages[0].buttons.len(), 2);
+    assert!(!en.messages[0].buttons.is_empty());
 
     let bad = chat
         .handle(request(ana, 1, "/track not-a-wallet", "es"))
@@ -173,9 +249,7 @@ async fn locales_are_per_user_and_groups_see_no_private_data() {
         .handle(request(bob, 2, &format!("/follow {LEADER}"), "en"))
         .await;
     assert!(ok.messages[0].text.contains("Tracking"));
-    core.ingest(&buy(5, WalletAddress::parse(LEADER).unwrap()))
-        .await
-        .unwrap();
+    ingest(&core, &buy(5, WalletAddress::parse(LEADER).unwrap())).await;
 
     let private = chat.handle(request(bob, 2, "/status", "en")).await;
     let mint = WalletAddress::from_bytes([5; 32]).to_string();
@@ -224,7 +298,7 @@ fn button(user: UserRef, chat: i64, data: &str) -> ChatRequest {
 #[tokio::test]
 async fn tier_changes_reach_every_follower_in_their_language() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let db = db_in(&dir, "t.db");
     let core = core(&db).await;
     let leader = WalletAddress::parse(LEADER).unwrap();
     let (ana, bob, carol) = (
@@ -295,8 +369,8 @@ async fn tier_changes_reach_every_follower_in_their_language() {
     let sent = up.sent.lock().unwrap().clone();
     let text_for = |id: i64| {
         sent.iter()
-            .find(|(c, _)| c.id == id)
-            .map(|(_, t)| t.clone())
+            .find(|(c, _, _)| c.id == id)
+            .map(|(_, t, _)| t.clone())
             .unwrap()
     };
     assert_eq!(
@@ -316,10 +390,9 @@ async fn tier_changes_reach_every_follower_in_their_language() {
 #[tokio::test]
 async fn ingested_trades_queue_tier_alerts_for_followers() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("i.db").display());
+    let db = db_in(&dir, "i.db");
     let core = core(&db).await;
     let m = market();
-    let mut twin = Engine::new(EngineConfig::default());
     let followed: Vec<WalletAddress> = m
         .skilled
         .iter()
@@ -327,18 +400,20 @@ async fn ingested_trades_queue_tier_alerts_for_followers() {
         .step_by(3)
         .copied()
         .collect();
+    let mut followers: std::collections::HashMap<WalletAddress, usize> = Default::default();
     for (i, w) in followed.iter().enumerate() {
         let user = UserRef::new(Platform::Telegram, 100 + i64::try_from(i % 4).unwrap());
         let rec = core.user(user, Some("en")).await.unwrap();
         core.follow(&rec, *w).await.unwrap();
-        twin.follow(user, *w);
+        *followers.entry(*w).or_default() += 1;
     }
+    let mut twin = Engine::new(EngineConfig::default());
     let mut expected = 0;
     for ev in &m.events {
         core.ingest(ev).await.unwrap();
         for a in twin.on_trade(ev).analytics {
             if let AnalyticsEvent::TierChanged { wallet, .. } = a {
-                expected += twin.followers(&wallet).len();
+                expected += followers.get(&wallet).copied().unwrap_or(0);
             }
         }
     }
@@ -357,7 +432,7 @@ async fn ingested_trades_queue_tier_alerts_for_followers() {
 #[tokio::test]
 async fn wallet_analytics_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
+    let db = db_in(&dir, "r.db");
     let m = market();
     let wallets: Vec<WalletAddress> = m.skilled.iter().chain(&m.crowd).copied().collect();
     // Whole boards (100 rows > 28 wallets), compared without the order of
@@ -384,12 +459,8 @@ async fn wallet_analytics_survive_a_restart() {
         for ev in &m.events {
             core.ingest(ev).await.unwrap();
         }
-        let saved = core.flush_analytics().await.unwrap();
-        assert_eq!(
-            core.flush_analytics().await.unwrap(),
-            0,
-            "nothing new to save"
-        );
+        let saved = core.flush().await.unwrap();
+        assert_eq!(core.flush().await.unwrap(), 0, "nothing new to save");
         let stored = core.store().load_wallet_states().await.unwrap();
         assert_eq!(stored.len(), saved, "one row per changed wallet");
         for s in &stored {
@@ -423,7 +494,7 @@ async fn wallet_analytics_survive_a_restart() {
 #[tokio::test]
 async fn alfa_and_score_answer_anywhere_and_buttons_edit_the_board() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("c.db").display());
+    let db = db_in(&dir, "c.db");
     let core = core(&db).await;
     let m = market();
     for ev in &m.events {
@@ -520,7 +591,14 @@ async fn alfa_and_score_answer_anywhere_and_buttons_edit_the_board() {
     assert!(core.follows(bob).await.unwrap().is_empty());
     let r = chat.handle(button(bob, 2, &data)).await;
     assert!(r.toast.unwrap().starts_with("✅ Following"));
-    assert_eq!(core.follows(bob).await.unwrap(), vec![skilled]);
+    let follows: Vec<WalletAddress> = core
+        .follows(bob)
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.wallet)
+        .collect();
+    assert_eq!(follows, vec![skilled]);
     let r = chat.handle(button(bob, 2, &data)).await;
     assert!(r.toast.unwrap().contains("already follow"));
 }
@@ -532,4 +610,197 @@ fn settled(card: Option<WalletCard>) -> Option<WalletCard> {
         c.all_time.unrealized_pnl = 0;
         c
     })
+}
+
+// ------------------------------------------------------------ copy pipeline --
+
+#[tokio::test]
+async fn every_decision_is_in_the_skip_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = core(&db_in(&dir, "w.db")).await;
+    let user = UserRef::new(Platform::Telegram, 5);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    let rec = core.user(user, Some("en")).await.unwrap();
+    let (profile, _, _) = core.follow(&rec, leader).await.unwrap();
+    // A second profile that only notifies.
+    let notify = core
+        .create_profile(&rec, &alfabot::domain::ProfileName::parse("watch").unwrap())
+        .await
+        .unwrap();
+    core.change_setting(
+        user,
+        notify.id,
+        alfabot::domain::Setting::NotifyOnly,
+        SettingChange::Next,
+    )
+    .await
+    .unwrap();
+    core.follow_into(&notify, leader).await.unwrap();
+    ingest(&core, &buy(3, leader)).await;
+    // The leader sells a mint the profiles never bought.
+    ingest(&core, &trade_at(9, leader, Side::Sell, T0 + 20_000)).await;
+    let mint3 = WalletAddress::from_bytes([3; 32]);
+    let about3 = core.why(user, Some(mint3)).await.unwrap();
+    let kinds: Vec<(i64, &str)> = about3
+        .iter()
+        .map(|d| {
+            (
+                d.profile.0,
+                match &d.verdict {
+                    Verdict::Placed { .. } => "placed",
+                    Verdict::Skipped { .. } => "skipped",
+                    Verdict::Filled { .. } => "filled",
+                    Verdict::Rejected { .. } => "rejected",
+                },
+            )
+        })
+        .collect();
+    // Newest first: the fill, then the two decisions on the trade.
+    assert_eq!(kinds[0], (profile.id.0, "filled"), "{about3:?}");
+    assert!(kinds.contains(&(profile.id.0, "placed")));
+    assert!(kinds.contains(&(notify.id.0, "skipped")));
+    let by_leader = core.why(user, Some(leader)).await.unwrap();
+    assert!(by_leader.iter().any(|d| matches!(
+        d.verdict,
+        Verdict::Skipped {
+            reason: SkipReason::NoPosition
+        }
+    )));
+    assert!(by_leader.len() > about3.len());
+}
+
+#[tokio::test]
+async fn caps_and_positions_hold_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir, "k.db");
+    let user = UserRef::new(Platform::Telegram, 6);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    // Today's risk state is rebuilt from today's fills (UTC, wall clock):
+    // these trades happen now.
+    let now = alfabot::domain::ports::Clock::now_ms(&SystemClock);
+    let settings = ProfileSettings {
+        daily_cap: Lamports(250_000_000),
+        adaptive: false,
+        ..defaults()
+    };
+    {
+        let core = core_with(&db, settings.clone()).await;
+        let rec = core.user(user, Some("en")).await.unwrap();
+        core.follow(&rec, leader).await.unwrap();
+        ingest(&core, &trade_at(1, leader, Side::Buy, now)).await;
+        ingest(&core, &trade_at(2, leader, Side::Buy, now + 1)).await;
+        core.flush().await.unwrap();
+    }
+    let core = core_with(&db, settings).await;
+    assert_eq!(core.positions_of(user).len(), 2, "positions restored");
+    // Today's spend (0.2 SOL + fees) is restored: a third 0.1 SOL buy would
+    // pass the 0.25 SOL cap.
+    ingest(&core, &trade_at(4, leader, Side::Buy, now + 2)).await;
+    let latest = core.why(user, None).await.unwrap();
+    assert!(
+        matches!(
+            latest[0].verdict,
+            Verdict::Skipped {
+                reason: SkipReason::DailyCap { .. }
+            }
+        ),
+        "{latest:?}"
+    );
+    assert_eq!(core.positions_of(user).len(), 2);
+}
+
+#[tokio::test]
+async fn an_order_left_unfinished_is_reconciled_not_executed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir, "u.db");
+    let user = UserRef::new(Platform::Telegram, 8);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    // Paper latency of a minute: the process stops with the order pending.
+    let slow = ProfileSettings {
+        latency_ms: 60_000,
+        ..defaults()
+    };
+    {
+        let core = core_with(&db, slow.clone()).await;
+        let rec = core.user(user, Some("en")).await.unwrap();
+        core.follow(&rec, leader).await.unwrap();
+        ingest(&core, &buy(1, leader)).await;
+        assert_eq!(core.due_len().await, 1);
+        assert_eq!(core.store().unfinished_orders().await.unwrap().len(), 1);
+    }
+    let core = core_with(&db, slow).await;
+    assert!(core.store().unfinished_orders().await.unwrap().is_empty());
+    assert!(core.positions_of(user).is_empty(), "never filled late");
+    let why = core.why(user, None).await.unwrap();
+    assert!(matches!(
+        why[0].verdict,
+        Verdict::Rejected {
+            reason: SkipReason::Interrupted,
+            ..
+        }
+    ));
+    // The replayed trade is not copied again either.
+    ingest(&core, &buy(1, leader)).await;
+    assert_eq!(core.due_len().await, 0);
+}
+
+#[tokio::test]
+async fn notification_switches_drop_or_silence_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = core(&db_in(&dir, "n.db")).await;
+    let user = UserRef::new(Platform::Telegram, 9);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    let rec = core.user(user, Some("en")).await.unwrap();
+    core.follow(&rec, leader).await.unwrap();
+    let mut prefs = NotifyPrefs::default();
+    prefs.set(NotifyKind::Alerts, NotifyLevel::Off);
+    prefs.set(NotifyKind::Fills, NotifyLevel::Silent);
+    core.set_notify(user, &prefs).await.unwrap();
+    ingest(&core, &buy(1, leader)).await;
+    let pending = core.store().pending(10).await.unwrap();
+    assert_eq!(pending.len(), 1, "the alert is off");
+    assert!(matches!(pending[0].payload, OutboxPayload::Fill { .. }));
+    assert!(pending[0].silent);
+    let up = Arc::new(Recorder::default());
+    delivery(&core, Arc::clone(&up)).drain().await.unwrap();
+    assert!(up.sent.lock().unwrap()[0].2, "sent silently");
+    assert_eq!(
+        core.store().get_user(user).await.unwrap().unwrap().notify,
+        prefs
+    );
+}
+
+#[tokio::test]
+async fn live_orders_without_a_live_executor_are_rejected_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = core(&db_in(&dir, "l.db")).await;
+    let user = UserRef::new(Platform::Telegram, 10);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    let rec = core.user(user, Some("en")).await.unwrap();
+    let (profile, _, _) = core.follow(&rec, leader).await.unwrap();
+    // Live mode needs one of the user's keys as its wallet.
+    let err = core
+        .change_setting(
+            user,
+            profile.id,
+            alfabot::domain::Setting::Mode,
+            SettingChange::Next,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        alfabot::service::ProfileError::Setting(alfabot::domain::SettingError::LiveNeedsWallet)
+    ));
+    let stranger = WalletAddress::from_bytes([3; 32]);
+    let err = core
+        .change_setting(
+            user,
+            profile.id,
+            alfabot::domain::Setting::Wallet,
+            SettingChange::Typed(&stranger.to_string()),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, alfabot::service::ProfileError::UnknownWallet));
 }
