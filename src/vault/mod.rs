@@ -12,6 +12,10 @@
 //! Master keys come from `ALFABOT_MASTER_KEY` / `ALFABOT_MASTER_KEY_FILE`
 //! as comma-separated base64 32-byte keys: ids are 1, 2, … in order and
 //! the last is the one that seals.
+//!
+//! `keys` holds the wallet-key helpers (generate, import, export, sign).
+
+pub mod keys;
 
 use std::fmt;
 
