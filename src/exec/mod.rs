@@ -6,4 +6,7 @@
 //! not import the engine. `src/engine` and `src/domain` must never import
 //! anything from here or from a solana crate (CI greps for it).
 
+pub mod chain;
+pub mod jupiter;
 pub mod screen;
+pub mod swap;
