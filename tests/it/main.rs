@@ -4,6 +4,7 @@
 mod backtest;
 mod e2e;
 mod feed;
+mod live;
 mod service;
 mod session;
 mod store;
