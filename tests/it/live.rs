@@ -581,3 +581,45 @@ async fn jupiter_errors_name_the_status_and_body_but_not_the_key() {
         "the user's slot is left for us"
     );
 }
+
+#[tokio::test]
+async fn chain_reads_accounts_and_token_balances_under_both_token_programs() {
+    use crate::support::svm::spl;
+    let e = env().await;
+    let chain = Chain::new(e.sol.url(), Duration::from_secs(5));
+    let authority = Keypair::new();
+    e.sol.airdrop(&authority.pubkey(), SOL);
+    let holder = Keypair::new();
+    for program in [spl::token_program(), spl::token_2022_program()] {
+        let mint = e.sol.with(|c| {
+            let mint = c.create_mint_in(program, &authority, 6, None);
+            c.mint_to_in(program, &authority, &mint, &holder.pubkey(), 777);
+            mint
+        });
+        let (h, m) = (addr(&holder.pubkey()), addr(&mint));
+        assert_eq!(chain.token_balance(h, m).await.unwrap(), 777, "{program}");
+        assert_eq!(chain.token_account(h, m).await.unwrap(), Some(777));
+        // No account yet: 0, not an error.
+        let nobody = addr(&Pubkey::new_unique());
+        assert_eq!(chain.token_balance(nobody, m).await.unwrap(), 0);
+        assert_eq!(chain.token_account(nobody, m).await.unwrap(), None);
+        let account = chain.account(m).await.unwrap().expect("the mint exists");
+        assert_eq!(account.owner, addr(&program));
+        assert_eq!(
+            alfabot::exec::screen::screen_mint(account.owner.as_bytes(), &account.data),
+            Ok(())
+        );
+    }
+    assert_eq!(
+        chain.account(addr(&Pubkey::new_unique())).await.unwrap(),
+        None
+    );
+    assert_eq!(chain.balance(e.owner()).await.unwrap(), 10 * SOL);
+    let hash = chain.latest_blockhash().await.unwrap();
+    assert!(chain.is_blockhash_valid(&hash.hash).await.unwrap());
+    let height = chain.block_height().await.unwrap();
+    assert!(hash.last_valid_block_height > height);
+    e.sol.expire_blockhash();
+    assert!(!chain.is_blockhash_valid(&hash.hash).await.unwrap());
+    assert!(chain.block_height().await.unwrap() > hash.last_valid_block_height);
+}

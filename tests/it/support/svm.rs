@@ -108,6 +108,18 @@ impl Chain {
         decimals: u8,
         freeze: Option<Pubkey>,
     ) -> Pubkey {
+        self.create_mint_in(spl::token_program(), authority, decimals, freeze)
+    }
+
+    /// Creates a mint of `program` (SPL Token or Token-2022, no
+    /// extensions) owned by `authority` (who pays).
+    pub fn create_mint_in(
+        &mut self,
+        program: Pubkey,
+        authority: &Keypair,
+        decimals: u8,
+        freeze: Option<Pubkey>,
+    ) -> Pubkey {
         let mint = Keypair::new();
         let rent = self.svm.minimum_balance_for_rent_exemption(82);
         let ixs = [
@@ -116,9 +128,15 @@ impl Chain {
                 &mint.pubkey(),
                 rent,
                 82,
-                &spl::token_program(),
+                &program,
             ),
-            spl::initialize_mint2(&mint.pubkey(), decimals, &authority.pubkey(), freeze),
+            spl::initialize_mint2(
+                program,
+                &mint.pubkey(),
+                decimals,
+                &authority.pubkey(),
+                freeze,
+            ),
         ];
         self.execute(authority, &[&mint], &ixs);
         mint.pubkey()
@@ -126,9 +144,22 @@ impl Chain {
 
     /// Mints `amount` to `owner`'s associated account (created if needed).
     pub fn mint_to(&mut self, authority: &Keypair, mint: &Pubkey, owner: &Pubkey, amount: u64) {
+        self.mint_to_in(spl::token_program(), authority, mint, owner, amount);
+    }
+
+    /// [`Self::mint_to`] for a mint of `program`.
+    pub fn mint_to_in(
+        &mut self,
+        program: Pubkey,
+        authority: &Keypair,
+        mint: &Pubkey,
+        owner: &Pubkey,
+        amount: u64,
+    ) {
+        let ata = spl::ata_in(program, owner, mint);
         let ixs = [
-            spl::create_ata_idempotent(&authority.pubkey(), owner, mint),
-            spl::mint_to(mint, &spl::ata(owner, mint), &authority.pubkey(), amount),
+            spl::create_ata_idempotent_in(program, &authority.pubkey(), owner, mint),
+            spl::mint_to(program, mint, &ata, &authority.pubkey(), amount),
         ];
         self.execute(authority, &[], &ixs);
     }
@@ -459,13 +490,19 @@ fn preflight_failure(err: &TransactionError, logs: &[String], units: u64) -> Res
     )
 }
 
-/// Hand-encoded SPL Token and associated-token-account instructions.
+/// Hand-encoded SPL Token / Token-2022 and associated-token-account
+/// instructions (the two token programs share these encodings).
 pub mod spl {
     use super::*;
+    use alfabot::exec::screen::TOKEN_2022_PROGRAM;
     use solana_instruction::{AccountMeta, Instruction};
 
     pub fn token_program() -> Pubkey {
         Pubkey::new_from_array(TOKEN_PROGRAM)
+    }
+
+    pub fn token_2022_program() -> Pubkey {
+        Pubkey::new_from_array(TOKEN_2022_PROGRAM)
     }
 
     pub fn ata_program() -> Pubkey {
@@ -474,10 +511,16 @@ pub mod spl {
 
     /// The associated SPL Token account, derived by the code under test.
     pub fn ata(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
+        ata_in(token_program(), owner, mint)
+    }
+
+    /// The associated account under `program`, derived by the code under
+    /// test (the ATA program checks it when creating one).
+    pub fn ata_in(program: Pubkey, owner: &Pubkey, mint: &Pubkey) -> Pubkey {
         let a = associated_token_account(
             Address::from_bytes(owner.to_bytes()),
             Address::from_bytes(mint.to_bytes()),
-            Address::from_bytes(TOKEN_PROGRAM),
+            Address::from_bytes(program.to_bytes()),
         );
         Pubkey::new_from_array(*a.as_bytes())
     }
@@ -485,6 +528,7 @@ pub mod spl {
     /// `InitializeMint2` (20): decimals, mint authority, optional freeze
     /// authority (1-byte tag in instruction data).
     pub fn initialize_mint2(
+        program: Pubkey,
         mint: &Pubkey,
         decimals: u8,
         authority: &Pubkey,
@@ -499,15 +543,21 @@ pub mod spl {
             }
             None => data.push(0),
         }
-        Instruction::new_with_bytes(token_program(), &data, vec![AccountMeta::new(*mint, false)])
+        Instruction::new_with_bytes(program, &data, vec![AccountMeta::new(*mint, false)])
     }
 
     /// `MintTo` (7).
-    pub fn mint_to(mint: &Pubkey, to: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction {
+    pub fn mint_to(
+        program: Pubkey,
+        mint: &Pubkey,
+        to: &Pubkey,
+        authority: &Pubkey,
+        amount: u64,
+    ) -> Instruction {
         let mut data = vec![7];
         data.extend_from_slice(&amount.to_le_bytes());
         Instruction::new_with_bytes(
-            token_program(),
+            program,
             &data,
             vec![
                 AccountMeta::new(*mint, false),
@@ -517,7 +567,7 @@ pub mod spl {
         )
     }
 
-    /// `Transfer` (3) between token accounts.
+    /// SPL Token `Transfer` (3) between token accounts.
     pub fn transfer(from: &Pubkey, to: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction {
         let mut data = vec![3];
         data.extend_from_slice(&amount.to_le_bytes());
@@ -532,18 +582,28 @@ pub mod spl {
         )
     }
 
-    /// ATA `CreateIdempotent` (1).
+    /// ATA `CreateIdempotent` (1) for an SPL Token mint.
     pub fn create_ata_idempotent(payer: &Pubkey, owner: &Pubkey, mint: &Pubkey) -> Instruction {
+        create_ata_idempotent_in(token_program(), payer, owner, mint)
+    }
+
+    /// ATA `CreateIdempotent` (1) for a mint of `program`.
+    pub fn create_ata_idempotent_in(
+        program: Pubkey,
+        payer: &Pubkey,
+        owner: &Pubkey,
+        mint: &Pubkey,
+    ) -> Instruction {
         Instruction::new_with_bytes(
             ata_program(),
             &[1],
             vec![
                 AccountMeta::new(*payer, true),
-                AccountMeta::new(ata(owner, mint), false),
+                AccountMeta::new(ata_in(program, owner, mint), false),
                 AccountMeta::new_readonly(*owner, false),
                 AccountMeta::new_readonly(*mint, false),
                 AccountMeta::new_readonly(solana_system_interface::program::ID, false),
-                AccountMeta::new_readonly(token_program(), false),
+                AccountMeta::new_readonly(program, false),
             ],
         )
     }
