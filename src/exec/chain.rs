@@ -199,22 +199,25 @@ impl Chain {
             .with_context(|| format!("isBlockhashValid {hash}"))
     }
 
-    /// Sends a signed transaction (base64, with preflight at `confirmed`,
-    /// no retries by the node: the caller watches and re-quotes). Returns
-    /// its signature (the fee payer's).
+    /// Sends a signed transaction (base64, with preflight at `confirmed`).
+    /// The node keeps rebroadcasting the same bytes until the blockhash
+    /// expires (its default), which cannot execute it twice; after that the
+    /// caller re-quotes. Returns its signature (the fee payer's).
     pub async fn send(&self, tx: &VersionedTransaction) -> Result<Signature, SendError> {
         let signature = tx
             .signatures
             .first()
             .map(|s| Signature::from_bytes(s.as_array()))
             .ok_or_else(|| {
+                // Nothing was sent, but `Unknown` keeps callers watching,
+                // the safe reading of any doubt.
                 SendError::Unknown(anyhow::anyhow!("the transaction has no signature"))
             })?;
         let config = RpcSendTransactionConfig {
             skip_preflight: false,
             preflight_commitment: Some(self.rpc.commitment().commitment),
             encoding: None, // base64, the client's default
-            max_retries: Some(0),
+            max_retries: None,
             min_context_slot: None,
         };
         match self.rpc.send_transaction_with_config(tx, config).await {

@@ -55,7 +55,8 @@ pub struct SwapRequest {
     /// Lamports to spend for a buy; raw token units to sell.
     pub amount: u64,
     /// The least output accepted from the quote (tokens for a buy,
-    /// lamports for a sell).
+    /// lamports for a sell). On chain, the floor is the quote's
+    /// `otherAmountThreshold` (its output less `slippage_bps`).
     pub min_out: u64,
     pub slippage_bps: u32,
     /// Priority fee in lamports, passed to Jupiter.
