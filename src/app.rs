@@ -90,18 +90,54 @@ impl App {
             buy_sol: settings.copy_size,
             ..ProfileSettings::default()
         };
+        let (vault, source) = crate::vault::load_or_create(
+            settings.master_key.as_ref().map(|k| k.expose_secret()),
+            settings.master_key_file.as_deref(),
+        )
+        .context("open the key vault (ALFABOT_MASTER_KEY / ALFABOT_MASTER_KEY_FILE)")?;
+        match &source {
+            crate::vault::KeySource::Generated(path) => tracing::warn!(
+                file = %path.display(),
+                "generated a new master key for the wallet vault: back this file up and keep it \
+                 private; without it stored wallet keys cannot be opened"
+            ),
+            other => tracing::info!(source = ?other, "wallet vault ready"),
+        }
+        let vault = Arc::new(vault);
+        let store: Arc<dyn crate::domain::ports::Store> = Arc::new(store);
+        let chain = Arc::new(crate::exec::chain::Chain::new(
+            settings.solana_rpc_url.as_str(),
+            RPC_TIMEOUT,
+        ));
+        let jupiter = crate::exec::jupiter::Jupiter::new(
+            settings.jupiter_api_url.as_str(),
+            settings.jupiter_api_key.clone(),
+            RPC_TIMEOUT,
+        )
+        .context("set up the Jupiter client (JUPITER_API_URL)")?;
+        let live = crate::exec::live::LiveExecutor::new(
+            crate::exec::swap::Swapper::new(
+                crate::exec::chain::Chain::new(settings.solana_rpc_url.as_str(), RPC_TIMEOUT),
+                jupiter,
+            ),
+            Arc::clone(&vault),
+            Arc::clone(&store),
+            Arc::new(SystemClock),
+        );
         let core = Arc::new(Core::new(CoreParts {
             engine,
-            store: Arc::new(store),
+            store,
             sessions,
             feed: Arc::new(FeedSubscriptions(feed.clone())),
             clock: Arc::new(SystemClock),
             executors: Executors {
                 paper: Arc::new(PaperExecutor::new(fees)),
-                live: None,
+                live: Some(Arc::new(live)),
             },
             defaults,
             wall_clock: matches!(settings.feed, FeedSpec::PumpPortal),
+            vault: Some(vault),
+            chain: Some(chain),
         }));
         // Before `run_until_stopped` starts the engine worker: the feed's
         // first events wait in the channel until analytics is restored.
@@ -254,6 +290,8 @@ impl App {
     }
 }
 
+/// Timeout of one RPC or swap API request.
+const RPC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 /// How often the clock ticks between trades.
 const TICK: std::time::Duration = std::time::Duration::from_millis(250);
 /// Unfinished live orders are reconciled every this many ticks (30 s).

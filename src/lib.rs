@@ -2,7 +2,7 @@
 //!
 //! Layout (see `README.md` and the design notes): `domain` and `engine` are
 //! pure; `chat` is the platform-neutral interaction layer; `telegram` and
-//! `console` are transports; `feed`, `store`, `session` and `notify` are
+//! `console` are transports; `feed`, `store`, `session`, `notify` and `exec` are
 //! adapters; `app` wires them together.
 #![forbid(unsafe_code)]
 

@@ -38,6 +38,11 @@ enum Cmd {
         #[arg(long, required = true)]
         report: bool,
     },
+    /// Wallet key custody.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCmd,
+    },
     /// Run a replay file through the analytics engine at full speed.
     Replay {
         path: std::path::PathBuf,
@@ -45,6 +50,16 @@ enum Cmd {
         #[arg(long, required = true)]
         report: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Re-encrypt every stored wallet key under the newest master key (the
+    /// last of ALFABOT_MASTER_KEY or the key file; keep the old keys listed
+    /// until this has run).
+    Rotate,
+    /// Print a fresh random master key (base64) to append for a rotation.
+    New,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -73,6 +88,19 @@ fn main() -> anyhow::Result<()> {
             Cmd::Migrate => {
                 alfabot::store::migrate(settings.database_url.expose_secret()).await?;
                 tracing::info!("migrations applied");
+                Ok(())
+            }
+            Cmd::Keys {
+                action: KeysCmd::New,
+            } => {
+                println!("{}", alfabot::vault::MasterKeys::generate_base64().as_str());
+                Ok(())
+            }
+            Cmd::Keys {
+                action: KeysCmd::Rotate,
+            } => {
+                let report = alfabot::vault::rotate_all(&settings).await?;
+                println!("{report}");
                 Ok(())
             }
             Cmd::Sim { .. } | Cmd::Replay { .. } => unreachable!("handled before the runtime"),

@@ -103,6 +103,7 @@ fn screen_reason(locale: Locale, s: ScreenReason) -> String {
         ScreenReason::TransferHook => "screen.transfer_hook",
         ScreenReason::FreezeAuthority => "screen.freeze_authority",
         ScreenReason::NotAMint => "screen.not_a_mint",
+        ScreenReason::Malformed => "screen.malformed",
     };
     t(locale, key, &[])
 }
@@ -698,6 +699,7 @@ mod tests {
                 ScreenReason::TransferHook,
                 ScreenReason::FreezeAuthority,
                 ScreenReason::NotAMint,
+                ScreenReason::Malformed,
             ] {
                 assert!(!screen_reason(l, s).starts_with("screen."));
             }

@@ -178,6 +178,8 @@ pub enum ScreenReason {
     FreezeAuthority,
     /// The account is not a token mint.
     NotAMint,
+    /// The mint's extension data cannot be read.
+    Malformed,
 }
 
 /// Why a copy was not made, or an order not executed. Every refusal of the

@@ -400,6 +400,14 @@ pub trait Store: Send + Sync {
     async fn load_wallet_states(&self) -> anyhow::Result<Vec<WalletState>>;
 }
 
+/// What the chat shows of the chain (a wallet's balance); the live
+/// executor's RPC node implements it.
+#[async_trait]
+pub trait ChainView: Send + Sync {
+    /// The wallet's SOL balance.
+    async fn balance(&self, wallet: WalletAddress) -> anyhow::Result<super::Lamports>;
+}
+
 /// Short-lived conversational state shared by every instance.
 ///
 /// Contract: values are opaque strings; every key has a TTL and is gone

@@ -1,6 +1,6 @@
 //! Executors: what turns an approved order into a fill. One trait, two
 //! implementations chosen by the order's mode: [`paper::PaperExecutor`]
-//! prices fills on the bonding curve, the live executor signs and sends
+//! prices fills on the bonding curve, [`live::LiveExecutor`] signs and sends
 //! swaps. The decision path before them is one and the same (the engine);
 //! an executor never decides whether to trade, only how the trade went.
 //!
@@ -10,8 +10,18 @@
 //!   when the outcome is unknown (the order stays unfinished and is
 //!   reconciled later, never sent again blindly);
 //! - `reconcile` settles an order a previous process left unfinished.
+//!
+//! The live side's building blocks: the Solana RPC wrapper (`chain`), the
+//! Jupiter swap API client (`jupiter`) and the swap flow that ties them
+//! together (`swap`). This is the adapter side: it may use solana and HTTP
+//! crates; `src/engine` and `src/domain` never import anything from here or
+//! from a solana crate (CI greps for it).
 
+pub mod chain;
+pub mod jupiter;
+pub mod live;
 pub mod paper;
+pub mod swap;
 
 use async_trait::async_trait;
 

@@ -20,6 +20,7 @@
 
 mod profiles;
 mod reports;
+mod wallets;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -30,6 +31,7 @@ use tokio::sync::Notify;
 
 pub use profiles::{MAX_FOLLOWS, MAX_PROFILES, ProfileError, SettingChange};
 pub use reports::{DAILY_DAYS, Daily, ProfileStatus, Profit, Status, WHY_LIMIT};
+pub use wallets::{KeyView, MAX_KEYS, WalletError};
 
 use crate::domain::ports::{
     Clock, NewMessage, OrderRecord, OutboxPayload, SessionStore, Store, UserRecord,
@@ -180,6 +182,10 @@ pub struct Core {
     discoveries: Mutex<VecDeque<Discovery>>,
     /// Notification switches by user, loaded on first use.
     prefs: Mutex<HashMap<UserRef, crate::domain::NotifyPrefs>>,
+    /// Key custody; `None` only in tests that need none.
+    vault: Option<Arc<crate::vault::Vault>>,
+    /// Balances for `/wallet`; `None` when no RPC node is configured.
+    chain: Option<Arc<dyn crate::domain::ports::ChainView>>,
     pub counters: Counters,
 }
 
@@ -193,6 +199,8 @@ pub struct CoreParts {
     pub executors: Executors,
     pub defaults: ProfileSettings,
     pub wall_clock: bool,
+    pub vault: Option<Arc<crate::vault::Vault>>,
+    pub chain: Option<Arc<dyn crate::domain::ports::ChainView>>,
 }
 
 impl Core {
@@ -213,6 +221,8 @@ impl Core {
             unsaved: tokio::sync::Mutex::new(Vec::new()),
             discoveries: Mutex::new(VecDeque::new()),
             prefs: Mutex::new(HashMap::new()),
+            vault: parts.vault,
+            chain: parts.chain,
             counters: Counters::default(),
         }
     }

@@ -12,6 +12,10 @@
 //! Master keys come from `ALFABOT_MASTER_KEY` / `ALFABOT_MASTER_KEY_FILE`
 //! as comma-separated base64 32-byte keys: ids are 1, 2, … in order and
 //! the last is the one that seals.
+//!
+//! `keys` holds the wallet-key helpers (generate, import, export, sign).
+
+pub mod keys;
 
 use std::fmt;
 
@@ -215,6 +219,12 @@ impl Vault {
             .map_err(|_| VaultError::Open)
     }
 
+    /// The id of the key that seals (the newest).
+    #[must_use]
+    pub fn current_key_id(&self) -> u32 {
+        self.keys.current().0
+    }
+
     /// Re-seals under the newest key; `None` when it already is.
     pub fn rotate(&self, owner: UserRef, sealed: &Sealed) -> Result<Option<Sealed>, VaultError> {
         if sealed.key_id()? == self.keys.current().0 {
@@ -223,6 +233,123 @@ impl Vault {
         let secret = self.open(owner, sealed)?;
         self.seal(owner, &secret).map(Some)
     }
+}
+
+/// Where the master keys came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `ALFABOT_MASTER_KEY`.
+    Environment,
+    /// An existing key file.
+    File(std::path::PathBuf),
+    /// A key generated into this file on first run.
+    Generated(std::path::PathBuf),
+}
+
+/// The default key file, in the working (data) directory.
+pub const DEFAULT_KEY_FILE: &str = "alfabot.master.key";
+
+/// The vault from `ALFABOT_MASTER_KEY`, else from the key file (default
+/// [`DEFAULT_KEY_FILE`]); when neither exists a key is generated into the
+/// file (owner-only permissions) and the caller warns: losing that file
+/// loses every stored wallet key.
+pub fn load_or_create(
+    key: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<(Vault, KeySource)> {
+    use anyhow::Context as _;
+    if let Some(k) = key {
+        let keys = MasterKeys::parse(k).context("ALFABOT_MASTER_KEY")?;
+        return Ok((Vault::new(keys), KeySource::Environment));
+    }
+    let path = file.map_or_else(
+        || std::path::PathBuf::from(DEFAULT_KEY_FILE),
+        std::path::Path::to_path_buf,
+    );
+    if path.exists() {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("read the master key file {}", path.display()))?,
+        );
+        let keys = MasterKeys::parse(&text)
+            .with_context(|| format!("the master key file {}", path.display()))?;
+        return Ok((Vault::new(keys), KeySource::File(path)));
+    }
+    if file.is_some() {
+        anyhow::bail!(
+            "ALFABOT_MASTER_KEY_FILE names {}, which does not exist",
+            path.display()
+        );
+    }
+    let generated = MasterKeys::generate_base64();
+    write_private(&path, generated.as_bytes())
+        .with_context(|| format!("write a new master key to {}", path.display()))?;
+    let keys = MasterKeys::parse(&generated).context("the generated master key")?;
+    Ok((Vault::new(keys), KeySource::Generated(path)))
+}
+
+/// `alfabot keys rotate`: re-seals every stored key under the newest
+/// master key in one transaction (all or nothing). Every key must open
+/// first, so a missing old master key stops the rotation before anything
+/// is written. Returns a one-line report.
+pub async fn rotate_all(settings: &crate::config::Settings) -> anyhow::Result<String> {
+    use crate::domain::ports::{KeyRecord, Store as _};
+    use anyhow::Context as _;
+    use secrecy::ExposeSecret as _;
+    if settings.master_key.is_none()
+        && settings.master_key_file.is_none()
+        && !std::path::Path::new(DEFAULT_KEY_FILE).exists()
+    {
+        anyhow::bail!(
+            "no master key is configured (ALFABOT_MASTER_KEY or ALFABOT_MASTER_KEY_FILE)"
+        );
+    }
+    let (vault, _) = load_or_create(
+        settings.master_key.as_ref().map(|k| k.expose_secret()),
+        settings.master_key_file.as_deref(),
+    )?;
+    let store = crate::store::connect(settings.database_url.expose_secret()).await?;
+    let keys = store.all_keys().await.context("read the stored keys")?;
+    let mut resealed: Vec<KeyRecord> = Vec::new();
+    for k in &keys {
+        let sealed = Sealed::from_stored(k.sealed.clone());
+        match vault
+            .rotate(k.user, &sealed)
+            .with_context(|| format!("the key of {} for {} does not open", k.wallet, k.user))?
+        {
+            Some(new) => resealed.push(KeyRecord {
+                sealed: new.as_str().to_owned(),
+                ..k.clone()
+            }),
+            None => {}
+        }
+    }
+    store
+        .reseal_keys(&resealed)
+        .await
+        .context("write the re-sealed keys")?;
+    store.close().await;
+    Ok(format!(
+        "{} of {} stored keys re-sealed under master key {}",
+        resealed.len(),
+        keys.len(),
+        vault.current_key_id()
+    ))
+}
+
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.write_all(b"\n")?;
+    f.sync_all()
 }
 
 #[cfg(test)]
@@ -293,6 +420,34 @@ mod tests {
             only_new.open(ALICE, &sealed[0]),
             Err(VaultError::Open)
         ));
+    }
+
+    #[test]
+    fn a_key_file_is_made_once_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        let missing = load_or_create(None, Some(&path)).unwrap_err();
+        assert!(format!("{missing:#}").contains("does not exist"));
+        // The default file is created when nothing is configured.
+        let here = std::env::current_dir().unwrap();
+        std::env::set_current_dir(dir.path()).unwrap();
+        let (v, src) = load_or_create(None, None).unwrap();
+        let (_, again) = load_or_create(None, None).unwrap();
+        std::env::set_current_dir(here).unwrap();
+        assert_eq!(src, KeySource::Generated(DEFAULT_KEY_FILE.into()));
+        assert_eq!(again, KeySource::File(DEFAULT_KEY_FILE.into()));
+        let file = dir.path().join(DEFAULT_KEY_FILE);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let (v2, _) = load_or_create(None, Some(&file)).unwrap();
+        let sealed = v.seal(ALICE, b"s").unwrap();
+        assert_eq!(&*v2.open(ALICE, &sealed).unwrap(), b"s");
+        let (_, env) = load_or_create(Some(&keys(2)), Some(&path)).unwrap();
+        assert_eq!(env, KeySource::Environment);
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! backends and the end-to-end tests against real peers.
 
 mod backtest;
+mod copy;
 mod e2e;
 mod feed;
+mod live;
 mod service;
 mod session;
 mod store;

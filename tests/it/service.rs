@@ -50,6 +50,8 @@ async fn core_with(db: &str, defaults: ProfileSettings) -> Arc<Core> {
         },
         defaults,
         wall_clock: false,
+        vault: None,
+        chain: None,
     }));
     core.restore().await.expect("restore");
     core

@@ -17,6 +17,7 @@ pub mod exits;
 pub mod reports;
 pub mod risk;
 pub mod safety;
+pub mod screen;
 pub mod signals;
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: fake peers and fixtures.
 
 pub mod app;
+pub mod jupiter;
 pub mod market;
 pub mod pumpportal;
+pub mod svm;
 pub mod telegram;
