@@ -2112,6 +2112,39 @@ async fn save_exit_states_touches_only_open_positions_exit_state(store: &dyn Sto
             Position { exit: peaked, ..pb }
         ]
     );
+
+    // A snapshot taken before the position closed and reopened (same
+    // profile, leader and mint, opened later) is of a position that closed
+    // meanwhile: skipped, the new position keeps its own state.
+    let stale = Position {
+        exit: peaked,
+        ..pa.clone()
+    };
+    let sell = a.fill(Side::Sell, 150, 1_000, 50, 6_000);
+    assert!(
+        store
+            .record_fill(&sell, &a.position(0, 0, 50, 1_000, 6_000), None)
+            .await
+            .unwrap()
+    );
+    let again_trade = Trade::new(&p, 1, 2, 4);
+    let reopened = again_trade.position(500, 70, 0, 7_000, 7_000);
+    assert!(
+        store
+            .record_fill(
+                &again_trade.fill(Side::Buy, 70, 500, 0, 7_000),
+                &reopened,
+                None
+            )
+            .await
+            .unwrap()
+    );
+    store.save_exit_states(&[stale]).await.unwrap();
+    assert_eq!(
+        store.open_positions(ALICE).await.unwrap()[1],
+        reopened,
+        "the reopened position's exit state stays"
+    );
 }
 
 async fn open_positions_per_user_and_overall(store: &dyn Store) {
