@@ -918,14 +918,17 @@ impl Store for SqlStore {
         with_pool!(self, pool => async {
             let mut tx = pool.begin().await.context("starting a transaction")?;
             for (p, exit) in &rows {
+                // `opened_ms` too: a position that closed and reopened since
+                // the snapshot is another position, and keeps its own state.
                 sqlx::query(
                     "UPDATE positions SET exit_state = $4
-                     WHERE profile_id = $1 AND leader = $2 AND mint = $3",
+                     WHERE profile_id = $1 AND leader = $2 AND mint = $3 AND opened_ms = $5",
                 )
                 .bind(p.profile.0)
                 .bind(p.leader.to_string())
                 .bind(p.mint.to_string())
                 .bind(exit.as_str())
+                .bind(p.opened_ms)
                 .execute(&mut *tx)
                 .await
                 .context("updating an exit state")?;
