@@ -236,9 +236,10 @@ impl std::fmt::Debug for KeyRecord {
 /// closed round trips, the skip log, sealed keys, the outbox and the wallet
 /// analytics snapshot.
 ///
-/// Contract: every method is atomic. Rows about a user require the user to
-/// be stored first (`upsert_user`), rows about a profile require the
-/// profile; else the call fails. Idempotency: `insert_orders` claims each
+/// Contract: every method is atomic. Users, profiles, follows, open
+/// positions and keys require their user (and profile) to be stored first,
+/// else the call fails; history (fills, round trips, orders, decisions,
+/// outbox rows) outlives profiles and is accepted for any profile id. Idempotency: `insert_orders` claims each
 /// order's key once; `record_fill` stores a fill once per order key, with
 /// the position after it, the order's status and (when the position closed)
 /// its round trip, all in one transaction; a second call with the same key

@@ -283,6 +283,18 @@ fn token_account_amount(data: &[u8]) -> anyhow::Result<u64> {
     Ok(u64::from_le_bytes(bytes))
 }
 
+#[async_trait::async_trait]
+impl crate::domain::ports::ChainView for Chain {
+    async fn balance(
+        &self,
+        wallet: crate::domain::WalletAddress,
+    ) -> anyhow::Result<crate::domain::Lamports> {
+        Chain::balance(self, wallet)
+            .await
+            .map(crate::domain::Lamports)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,17 +321,5 @@ mod tests {
         data[64..72].copy_from_slice(&123_456u64.to_le_bytes());
         assert_eq!(token_account_amount(&data).unwrap(), 123_456);
         assert!(token_account_amount(&data[..70]).is_err());
-    }
-}
-
-#[async_trait::async_trait]
-impl crate::domain::ports::ChainView for Chain {
-    async fn balance(
-        &self,
-        wallet: crate::domain::WalletAddress,
-    ) -> anyhow::Result<crate::domain::Lamports> {
-        Chain::balance(self, wallet)
-            .await
-            .map(crate::domain::Lamports)
     }
 }

@@ -180,6 +180,13 @@ impl Core {
             .delete_profile(id)
             .await
             .context("delete the profile")?;
+        // The active profile moves to the oldest one left.
+        if let Some(first) = self.profiles(user).await?.first() {
+            self.store
+                .set_active_profile(user, first.id)
+                .await
+                .context("move the active profile")?;
+        }
         let gone = self.engine().remove_profile(id);
         for w in gone {
             self.feed.unsubscribe(w);

@@ -313,15 +313,14 @@ pub async fn rotate_all(settings: &crate::config::Settings) -> anyhow::Result<St
     let mut resealed: Vec<KeyRecord> = Vec::new();
     for k in &keys {
         let sealed = Sealed::from_stored(k.sealed.clone());
-        match vault
+        if let Some(new) = vault
             .rotate(k.user, &sealed)
             .with_context(|| format!("the key of {} for {} does not open", k.wallet, k.user))?
         {
-            Some(new) => resealed.push(KeyRecord {
+            resealed.push(KeyRecord {
                 sealed: new.as_str().to_owned(),
                 ..k.clone()
-            }),
-            None => {}
+            });
         }
     }
     store

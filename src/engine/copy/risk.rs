@@ -500,8 +500,10 @@ mod tests {
     #[test]
     fn reservations_are_released_and_settled() {
         let cfg = RiskConfig::default();
-        let mut s = ProfileSettings::default();
-        s.daily_cap = Lamports(300);
+        let s = ProfileSettings {
+            daily_cap: Lamports(300),
+            ..ProfileSettings::default()
+        };
         let mut r = RiskState::default();
         r.roll(0);
         let a = r.reserve(w(1), 200, 1_000);
@@ -521,8 +523,10 @@ mod tests {
 
     #[test]
     fn kelly_sizes_with_fraction_and_cap() {
-        let mut s = ProfileSettings::default();
-        s.bankroll = Lamports(10_000_000_000);
+        let mut s = ProfileSettings {
+            bankroll: Lamports(10_000_000_000),
+            ..ProfileSettings::default()
+        };
         // p = 0.6, b = 1.5: f = 0.6 - 0.4 / 1.5 = 0.3333; half = 0.1667; cap 5%.
         assert_eq!(kelly_size(&s, 0.6, 1.5), Some(500_000_000));
         s.kelly_cap_bps = 10_000;

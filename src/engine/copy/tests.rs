@@ -6,7 +6,6 @@ use super::*;
 use crate::domain::{
     ExitState, Mode, Platform, ProfileName, RiskTier, Setting, SignalMode, Verdict,
 };
-use crate::engine::curve::INITIAL_VIRTUAL_SOL;
 use crate::engine::{Engine, EngineConfig, TradeOutput};
 use crate::exec::paper::PaperExecutor;
 
@@ -503,7 +502,6 @@ fn price_impact_and_curve_state() {
     x.go(9, MINT + 1, Side::Buy, 200 * SOL);
     let d = x.go(LEADER, MINT + 1, Side::Buy, SOL);
     assert_eq!(skip(&d[0]), Some(SkipReason::CurveComplete));
-    assert!(INITIAL_VIRTUAL_SOL > 0);
 }
 
 #[test]
