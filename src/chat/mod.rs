@@ -7,6 +7,7 @@
 
 pub mod action;
 pub mod command;
+pub mod dialogue;
 pub mod i18n;
 pub mod render;
 pub mod settings;
