@@ -17,6 +17,9 @@ pub mod settings;
 pub mod trading;
 pub mod view;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 
 use action::Action;
