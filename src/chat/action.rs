@@ -1,7 +1,12 @@
 //! Button actions and their codec. Telegram `callback_data` and Discord
 //! `custom_id` go through here, within Telegram's 64-byte limit.
+//!
+//! Buttons about profiles and follows carry stored ids (a profile id, a
+//! follow id) and short setting codes, never wallet addresses, so every
+//! datum stays far below the limit; ownership is checked by the core on
+//! every press, whatever the data says.
 
-use crate::domain::{Address, WalletAddress};
+use crate::domain::{Address, NotifyKind, ProfileId, Section, Setting, WalletAddress};
 use crate::engine::analytics::{Metric, Window};
 
 /// The most bytes a platform accepts for a button's data (Telegram).
@@ -21,6 +26,64 @@ pub enum Action {
     },
     /// Follow a wallet from the leaderboard or its card: `f:<wallet>`.
     Follow(WalletAddress),
+    /// The copytrader profiles in a new message (from the menu): `ct`.
+    Copytrader,
+    /// Back to the profiles, in place: `pp`.
+    Profiles,
+    /// Asks for a new profile's name: `pn`.
+    NewProfile,
+    /// A profile's page: `p:<id>`.
+    Profile(ProfileId),
+    /// Makes a profile the active one: `pa:<id>`.
+    Activate(ProfileId),
+    /// Asks for a profile's new name: `pr:<id>`.
+    Rename(ProfileId),
+    /// Asks to confirm a deletion: `pd:<id>`.
+    Delete(ProfileId),
+    /// Deletes, confirmed: `pdy:<id>`.
+    DeleteConfirmed(ProfileId),
+    /// One section of a profile's settings: `pg:<id>:<section>`.
+    Section {
+        profile: ProfileId,
+        section: Section,
+    },
+    /// A setting pressed on its section page: `ps:<id>:<setting>`.
+    Setting {
+        profile: ProfileId,
+        setting: Setting,
+    },
+    /// A switch on the profile's page (pause, stop entries):
+    /// `pq:<id>:<setting>`.
+    Quick {
+        profile: ProfileId,
+        setting: Setting,
+    },
+    /// A page of a profile's wallets (0-based): `pl:<id>`, or
+    /// `pl:<id>:<page>` after the first.
+    Wallets {
+        profile: ProfileId,
+        page: u32,
+    },
+    /// A followed wallet's own settings: `fo:<follow>`.
+    Followed(i64),
+    /// A per-follow setting pressed: `fe:<follow>:<setting>`.
+    Override {
+        follow: i64,
+        setting: Setting,
+    },
+    /// Drops a per-follow override: `fc:<follow>:<setting>`.
+    ClearOverride {
+        follow: i64,
+        setting: Setting,
+    },
+    /// Removes the wallet from its profile: `fx:<follow>`.
+    Unfollow(i64),
+    /// `/profit` of a profile: `y:<id>`.
+    Profit(ProfileId),
+    /// `/daily` of a profile: `d:<id>`.
+    Daily(ProfileId),
+    /// Moves a notification kind to its next level: `n:<kind>`.
+    Notify(NotifyKind),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +96,8 @@ pub enum ActionError {
     BadAddress,
     #[error("leaderboard button {0:?} is malformed")]
     BadBoard(String),
+    #[error("button {0:?} is malformed")]
+    Malformed(String),
 }
 
 impl Action {
@@ -49,6 +114,28 @@ impl Action {
                 page,
             } => format!("a:{}:{}:{page}", metric.code(), window.code()),
             Self::Follow(w) => format!("f:{w}"),
+            Self::Copytrader => "ct".to_owned(),
+            Self::Profiles => "pp".to_owned(),
+            Self::NewProfile => "pn".to_owned(),
+            Self::Profile(id) => format!("p:{id}"),
+            Self::Activate(id) => format!("pa:{id}"),
+            Self::Rename(id) => format!("pr:{id}"),
+            Self::Delete(id) => format!("pd:{id}"),
+            Self::DeleteConfirmed(id) => format!("pdy:{id}"),
+            Self::Section { profile, section } => format!("pg:{profile}:{}", section.code()),
+            Self::Setting { profile, setting } => format!("ps:{profile}:{}", setting.code()),
+            Self::Quick { profile, setting } => format!("pq:{profile}:{}", setting.code()),
+            Self::Wallets { profile, page: 0 } => format!("pl:{profile}"),
+            Self::Wallets { profile, page } => format!("pl:{profile}:{page}"),
+            Self::Followed(f) => format!("fo:{f}"),
+            Self::Override { follow, setting } => format!("fe:{follow}:{}", setting.code()),
+            Self::ClearOverride { follow, setting } => {
+                format!("fc:{follow}:{}", setting.code())
+            }
+            Self::Unfollow(f) => format!("fx:{f}"),
+            Self::Profit(id) => format!("y:{id}"),
+            Self::Daily(id) => format!("d:{id}"),
+            Self::Notify(kind) => format!("n:{}", kind.code()),
         }
     }
 
@@ -61,6 +148,9 @@ impl Action {
                 "h" => Ok(Self::Help),
                 "l" => Ok(Self::List),
                 "s" => Ok(Self::Status),
+                "ct" => Ok(Self::Copytrader),
+                "pp" => Ok(Self::Profiles),
+                "pn" => Ok(Self::NewProfile),
                 _ => Err(ActionError::Unknown(data.to_owned())),
             },
             Some(("u", w)) => Address::parse(w)
@@ -72,9 +162,88 @@ impl Action {
             Some(("a", rest)) => {
                 decode_board(rest).ok_or_else(|| ActionError::BadBoard(data.to_owned()))
             }
+            Some((
+                tag @ ("p" | "pa" | "pr" | "pd" | "pdy" | "pg" | "ps" | "pq" | "pl" | "fo" | "fe"
+                | "fc" | "fx" | "y" | "d" | "n"),
+                rest,
+            )) => decode_personal(tag, rest).ok_or_else(|| ActionError::Malformed(data.to_owned())),
             Some(_) => Err(ActionError::Unknown(data.to_owned())),
         }
     }
+}
+
+/// A stored id exactly as [`Action::encode`] writes it (no sign, no
+/// leading zeros), so every datum has one spelling.
+fn id(s: &str) -> Option<i64> {
+    s.parse::<i64>().ok().filter(|v| v.to_string() == s)
+}
+
+fn profile_id(s: &str) -> Option<ProfileId> {
+    id(s).map(ProfileId)
+}
+
+/// `<id>:<code>`.
+fn id_and<T>(rest: &str, code: impl Fn(&str) -> Option<T>) -> Option<(i64, T)> {
+    let (a, b) = rest.split_once(':')?;
+    Some((id(a)?, code(b)?))
+}
+
+/// The profile, follow, report and notification buttons after their tag.
+fn decode_personal(tag: &str, rest: &str) -> Option<Action> {
+    use Action as A;
+    Some(match tag {
+        "p" => A::Profile(profile_id(rest)?),
+        "pa" => A::Activate(profile_id(rest)?),
+        "pr" => A::Rename(profile_id(rest)?),
+        "pd" => A::Delete(profile_id(rest)?),
+        "pdy" => A::DeleteConfirmed(profile_id(rest)?),
+        "pg" => {
+            let (p, section) = id_and(rest, Section::parse)?;
+            A::Section {
+                profile: ProfileId(p),
+                section,
+            }
+        }
+        "ps" | "pq" => {
+            let (p, setting) = id_and(rest, Setting::parse)?;
+            let profile = ProfileId(p);
+            if tag == "ps" {
+                A::Setting { profile, setting }
+            } else {
+                A::Quick { profile, setting }
+            }
+        }
+        "pl" => match rest.split_once(':') {
+            None => A::Wallets {
+                profile: profile_id(rest)?,
+                page: 0,
+            },
+            Some((p, page)) => {
+                let page: u32 = page
+                    .parse()
+                    .ok()
+                    .filter(|n: &u32| *n > 0 && n.to_string() == page)?;
+                A::Wallets {
+                    profile: profile_id(p)?,
+                    page,
+                }
+            }
+        },
+        "fo" => A::Followed(id(rest)?),
+        "fe" | "fc" => {
+            let (follow, setting) = id_and(rest, Setting::parse)?;
+            if tag == "fe" {
+                A::Override { follow, setting }
+            } else {
+                A::ClearOverride { follow, setting }
+            }
+        }
+        "fx" => A::Unfollow(id(rest)?),
+        "y" => A::Profit(profile_id(rest)?),
+        "d" => A::Daily(profile_id(rest)?),
+        "n" => A::Notify(NotifyKind::parse(rest)?),
+        _ => return None,
+    })
 }
 
 /// `<metric>:<window>:<page>`, exactly as [`Action::encode`] writes it.
@@ -102,6 +271,9 @@ mod tests {
             Action::Status,
             Action::Untrack(w),
             Action::Follow(w),
+            Action::Copytrader,
+            Action::Profiles,
+            Action::NewProfile,
         ];
         for metric in Metric::ALL {
             for window in Window::ALL {
@@ -149,7 +321,200 @@ mod tests {
         assert_eq!(Action::decode("a:wr:30d:3"), Ok(a));
     }
 
+    /// Every profile, follow, report and notification button for these ids
+    /// (the match makes a new variant a compile error here until listed).
+    fn personal(profile: ProfileId, follow: i64, page: u32) -> Vec<Action> {
+        let mut v = vec![
+            Action::Profile(profile),
+            Action::Activate(profile),
+            Action::Rename(profile),
+            Action::Delete(profile),
+            Action::DeleteConfirmed(profile),
+            Action::Wallets { profile, page },
+            Action::Followed(follow),
+            Action::Unfollow(follow),
+            Action::Profit(profile),
+            Action::Daily(profile),
+        ];
+        for section in Section::ALL {
+            v.push(Action::Section { profile, section });
+        }
+        for &setting in Setting::ALL {
+            v.push(Action::Setting { profile, setting });
+            v.push(Action::Quick { profile, setting });
+            v.push(Action::Override { follow, setting });
+            v.push(Action::ClearOverride { follow, setting });
+        }
+        for kind in NotifyKind::ALL {
+            v.push(Action::Notify(kind));
+        }
+        for a in &v {
+            match a {
+                Action::Help
+                | Action::List
+                | Action::Status
+                | Action::Untrack(_)
+                | Action::Board { .. }
+                | Action::Follow(_)
+                | Action::Copytrader
+                | Action::Profiles
+                | Action::NewProfile
+                | Action::Profile(_)
+                | Action::Activate(_)
+                | Action::Rename(_)
+                | Action::Delete(_)
+                | Action::DeleteConfirmed(_)
+                | Action::Section { .. }
+                | Action::Setting { .. }
+                | Action::Quick { .. }
+                | Action::Wallets { .. }
+                | Action::Followed(_)
+                | Action::Override { .. }
+                | Action::ClearOverride { .. }
+                | Action::Unfollow(_)
+                | Action::Profit(_)
+                | Action::Daily(_)
+                | Action::Notify(_) => {}
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn personal_data_is_short_and_readable() {
+        let p = ProfileId(42);
+        let cases = [
+            (Action::Copytrader, "ct"),
+            (Action::Profiles, "pp"),
+            (Action::NewProfile, "pn"),
+            (Action::Profile(p), "p:42"),
+            (Action::DeleteConfirmed(p), "pdy:42"),
+            (
+                Action::Section {
+                    profile: p,
+                    section: Section::Exits,
+                },
+                "pg:42:ext",
+            ),
+            (
+                Action::Setting {
+                    profile: p,
+                    setting: Setting::BuySol,
+                },
+                "ps:42:bsol",
+            ),
+            (
+                Action::Quick {
+                    profile: p,
+                    setting: Setting::Paused,
+                },
+                "pq:42:pause",
+            ),
+            (
+                Action::Wallets {
+                    profile: p,
+                    page: 0,
+                },
+                "pl:42",
+            ),
+            (
+                Action::Wallets {
+                    profile: p,
+                    page: 2,
+                },
+                "pl:42:2",
+            ),
+            (Action::Followed(7), "fo:7"),
+            (
+                Action::Override {
+                    follow: 7,
+                    setting: Setting::StopLoss,
+                },
+                "fe:7:sl",
+            ),
+            (
+                Action::ClearOverride {
+                    follow: 7,
+                    setting: Setting::StopLoss,
+                },
+                "fc:7:sl",
+            ),
+            (Action::Unfollow(7), "fx:7"),
+            (Action::Profit(p), "y:42"),
+            (Action::Daily(p), "d:42"),
+            (Action::Notify(NotifyKind::BigWins), "n:wins"),
+        ];
+        for (a, data) in cases {
+            assert_eq!(a.encode(), data);
+            assert_eq!(Action::decode(data), Ok(a));
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_personal_buttons() {
+        for bad in [
+            "p:",
+            "p:x",
+            "p:+1",
+            "p:01",
+            "p:-0",
+            "p:1:2",
+            "pa:",
+            "pdy:1.5",
+            "pg:1",
+            "pg:1:",
+            "pg:1:nope",
+            "pg:x:buy",
+            "ps:1:nope",
+            "ps:1",
+            "pq::pause",
+            "pl:",
+            "pl:1:0",
+            "pl:1:01",
+            "pl:1:-1",
+            "pl:1:x",
+            "pl:1:1:1",
+            "fo:",
+            "fo:1:2",
+            "fe:1:zz",
+            "fc:1",
+            "fx:abc",
+            "y:",
+            "d:one",
+            "n:",
+            "n:all",
+            "n:fills:1",
+            "p:99999999999999999999",
+        ] {
+            assert!(
+                matches!(Action::decode(bad), Err(ActionError::Malformed(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            Action::decode("pz:1"),
+            Err(ActionError::Unknown(_))
+        ));
+        assert!(matches!(
+            Action::decode("cta"),
+            Err(ActionError::Unknown(_))
+        ));
+    }
+
     proptest::proptest! {
+        #[test]
+        fn personal_round_trips_within_limit(
+            profile in proptest::num::i64::ANY,
+            follow in proptest::num::i64::ANY,
+            page in proptest::num::u32::ANY,
+        ) {
+            for a in personal(ProfileId(profile), follow, page) {
+                let data = a.encode();
+                proptest::prop_assert!(data.len() <= MAX_ACTION_BYTES, "{data}");
+                proptest::prop_assert_eq!(Action::decode(&data).unwrap(), a);
+            }
+        }
+
         #[test]
         fn round_trips_within_limit(
             bytes in proptest::array::uniform32(proptest::num::u8::ANY),

@@ -59,6 +59,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         scope: Scope::Anywhere,
     },
     CommandSpec {
+        name: "copytrader",
+        aliases: &["profiles", "ct"],
+        arg: Arg::None,
+        about: "cmd.copytrader",
+        scope: Scope::Private,
+    },
+    CommandSpec {
         name: "track",
         aliases: &["follow"],
         arg: Arg::Required("arg.wallet"),
@@ -87,6 +94,55 @@ pub const COMMANDS: &[CommandSpec] = &[
         scope: Scope::Private,
     },
     CommandSpec {
+        name: "pause",
+        aliases: &[],
+        arg: Arg::None,
+        about: "cmd.pause",
+        scope: Scope::Private,
+    },
+    CommandSpec {
+        name: "resume",
+        aliases: &[],
+        arg: Arg::None,
+        about: "cmd.resume",
+        scope: Scope::Private,
+    },
+    CommandSpec {
+        name: "stopentry",
+        aliases: &[],
+        arg: Arg::Optional("arg.on_off"),
+        about: "cmd.stopentry",
+        scope: Scope::Private,
+    },
+    CommandSpec {
+        name: "profit",
+        aliases: &[],
+        arg: Arg::Optional("arg.profile"),
+        about: "cmd.profit",
+        scope: Scope::Private,
+    },
+    CommandSpec {
+        name: "daily",
+        aliases: &[],
+        arg: Arg::Optional("arg.profile"),
+        about: "cmd.daily",
+        scope: Scope::Private,
+    },
+    CommandSpec {
+        name: "why",
+        aliases: &[],
+        arg: Arg::Optional("arg.why"),
+        about: "cmd.why",
+        scope: Scope::Private,
+    },
+    CommandSpec {
+        name: "notify",
+        aliases: &[],
+        arg: Arg::None,
+        about: "cmd.notify",
+        scope: Scope::Private,
+    },
+    CommandSpec {
         name: "alfa",
         aliases: &["leaderboard"],
         arg: Arg::Optional("arg.board"),
@@ -98,6 +154,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         arg: Arg::Required("arg.wallet"),
         about: "cmd.score",
+        scope: Scope::Anywhere,
+    },
+    CommandSpec {
+        name: "cancel",
+        aliases: &[],
+        arg: Arg::None,
+        about: "cmd.cancel",
         scope: Scope::Anywhere,
     },
 ];
@@ -115,6 +178,20 @@ pub enum Command {
     /// The leaderboard; the words after the command (metric, window), raw.
     Alfa(Vec<String>),
     Score(String),
+    /// The copytrader profiles.
+    Copytrader,
+    Pause,
+    Resume,
+    /// `on`, `off`, or empty (switch).
+    StopEntry(String),
+    /// A profile name (everything after the command; empty = the active one).
+    Profit(String),
+    Daily(String),
+    /// A mint or leader address, or empty (all).
+    Why(String),
+    Notify,
+    /// Ends a dialogue.
+    Cancel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,6 +214,15 @@ impl Command {
             Self::Status => "status",
             Self::Alfa(_) => "alfa",
             Self::Score(_) => "score",
+            Self::Copytrader => "copytrader",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+            Self::StopEntry(_) => "stopentry",
+            Self::Profit(_) => "profit",
+            Self::Daily(_) => "daily",
+            Self::Why(_) => "why",
+            Self::Notify => "notify",
+            Self::Cancel => "cancel",
         };
         COMMANDS
             .iter()
@@ -182,6 +268,16 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Option<Result<Command, C
         "list" => Command::List,
         "alfa" => Command::Alfa(words),
         "score" => Command::Score(first),
+        "copytrader" => Command::Copytrader,
+        "pause" => Command::Pause,
+        "resume" => Command::Resume,
+        "stopentry" => Command::StopEntry(first),
+        // Profile names may hold spaces: the whole rest is the name.
+        "profit" => Command::Profit(arg.to_owned()),
+        "daily" => Command::Daily(arg.to_owned()),
+        "why" => Command::Why(first),
+        "notify" => Command::Notify,
+        "cancel" => Command::Cancel,
         _ => Command::Status,
     }))
 }
@@ -240,6 +336,49 @@ mod tests {
             };
             let cmd = parse(&text, None).unwrap().unwrap();
             assert_eq!(cmd.spec().name, spec.name);
+        }
+    }
+
+    #[test]
+    fn copytrader_commands_and_their_arguments() {
+        for text in ["/copytrader", "/profiles", "/CT@alfabot"] {
+            assert_eq!(parse(text, Some("alfabot")), Some(Ok(Command::Copytrader)));
+        }
+        assert_eq!(
+            parse("/stopentry", None),
+            Some(Ok(Command::StopEntry(String::new())))
+        );
+        assert_eq!(
+            parse("/stopentry OFF", None),
+            Some(Ok(Command::StopEntry("OFF".into())))
+        );
+        assert_eq!(
+            parse("/profit  my degen  profile ", None),
+            Some(Ok(Command::Profit("my degen  profile".into())))
+        );
+        assert_eq!(
+            parse("/daily", None),
+            Some(Ok(Command::Daily(String::new())))
+        );
+        assert_eq!(parse("/why", None), Some(Ok(Command::Why(String::new()))));
+        assert_eq!(
+            parse("/why AbC more", None),
+            Some(Ok(Command::Why("AbC".into())))
+        );
+        assert_eq!(parse("/pause", None), Some(Ok(Command::Pause)));
+        assert_eq!(parse("/resume", None), Some(Ok(Command::Resume)));
+        assert_eq!(parse("/notify", None), Some(Ok(Command::Notify)));
+        assert_eq!(parse("/cancel", None), Some(Ok(Command::Cancel)));
+    }
+
+    #[test]
+    fn names_and_aliases_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for c in COMMANDS {
+            assert!(seen.insert(c.name), "{}", c.name);
+            for a in c.aliases {
+                assert!(seen.insert(a), "{a}");
+            }
         }
     }
 

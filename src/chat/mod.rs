@@ -7,11 +7,18 @@
 
 pub mod action;
 pub mod command;
+mod copytrader;
+pub mod dialogue;
 pub mod i18n;
+pub mod profiles;
 pub mod render;
+pub mod reports;
 pub mod settings;
 pub mod trading;
 pub mod view;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
@@ -21,7 +28,9 @@ use i18n::t;
 pub use view::{Button, ChatResponse, View};
 
 use crate::domain::ports::UserRecord;
-use crate::domain::{Address, AddressError, ChatKind, ChatRef, Locale, UserRef, WalletAddress};
+use crate::domain::{
+    Address, AddressError, ChatKind, ChatRef, Locale, ProfileId, UserRef, WalletAddress,
+};
 use crate::engine::analytics::{Metric, Window};
 use crate::service::{Core, ProfileError};
 
@@ -75,18 +84,33 @@ impl ChatService {
 
     async fn dispatch(&self, req: &ChatRequest, user: &UserRecord) -> anyhow::Result<ChatResponse> {
         let l = user.locale;
+        let private = req.kind == ChatKind::Private;
         match &req.input {
             Input::Text(text) => {
-                match command::parse(text, self.bot_username.as_deref()) {
-                    None if req.kind == ChatKind::Private => Ok(ChatResponse::reply(View::text(
-                        t(l, "error.not_a_command", &[]),
-                    ))),
+                let Some(parsed) = command::parse(text, self.bot_username.as_deref()) else {
                     // Groups talk among themselves; only commands concern us.
-                    None => Ok(ChatResponse::default()),
-                    Some(Err(CommandError::Unknown(name))) => Ok(ChatResponse::reply(View::text(
-                        t(l, "error.unknown_command", &[("command", &name)]),
-                    ))),
-                    Some(Err(CommandError::MissingArgument { command })) => {
+                    if !private {
+                        return Ok(ChatResponse::default());
+                    }
+                    if let Some(d) = self.open_dialogue(req).await? {
+                        return self.dialogue_input(req, user, d, text).await;
+                    }
+                    return Ok(ChatResponse::reply(View::text(t(
+                        l,
+                        "error.not_a_command",
+                        &[],
+                    ))));
+                };
+                // Any command ends an open question (dialogues only live
+                // in private chats).
+                let ended = private && self.end_dialogue(req).await;
+                match parsed {
+                    Err(CommandError::Unknown(name)) => Ok(ChatResponse::reply(View::text(t(
+                        l,
+                        "error.unknown_command",
+                        &[("command", &name)],
+                    )))),
+                    Err(CommandError::MissingArgument { command }) => {
                         let arg = COMMANDS
                             .iter()
                             .find(|c| c.name == command)
@@ -102,7 +126,7 @@ impl ChatService {
                             ],
                         ))))
                     }
-                    Some(Ok(cmd)) => self.command(req, user, cmd).await,
+                    Ok(cmd) => self.command(req, user, cmd, ended).await,
                 }
             }
             Input::Button(data) => self.button(req, user, data).await,
@@ -114,6 +138,7 @@ impl ChatService {
         req: &ChatRequest,
         user: &UserRecord,
         cmd: Command,
+        ended_dialogue: bool,
     ) -> anyhow::Result<ChatResponse> {
         let l = user.locale;
         let spec = cmd.spec();
@@ -148,8 +173,78 @@ impl ChatService {
                 Err(e) => address_error(l, &arg, &e),
                 Ok(wallet) => self.card(l, &wallet),
             },
+            Command::Copytrader => self.profiles_view(user, None).await?,
+            Command::Pause => self.pause(user, true).await?,
+            Command::Resume => self.pause(user, false).await?,
+            Command::StopEntry(arg) => self.stop_entry(user, &arg).await?,
+            Command::Why(arg) if arg.is_empty() => self.why(user, None).await?,
+            Command::Why(arg) => match Address::parse(&arg) {
+                Err(e) => address_error(l, &arg, &e),
+                Ok(about) => self.why(user, Some(about)).await?,
+            },
+            Command::Profit(name) => match self.named_profile(user, &name).await? {
+                Ok(id) => reports::profit(l, &self.core.profit(user.user, id).await?),
+                Err(unknown) => unknown,
+            },
+            Command::Daily(name) => match self.named_profile(user, &name).await? {
+                Ok(id) => reports::daily(l, &self.core.daily(user.user, id).await?),
+                Err(unknown) => unknown,
+            },
+            Command::Notify => reports::notify(l, &user.notify),
+            Command::Cancel => View::text(t(
+                l,
+                if ended_dialogue {
+                    "ct.cancelled"
+                } else {
+                    "ct.nothing_to_cancel"
+                },
+                &[],
+            )),
         };
         Ok(ChatResponse::reply(view))
+    }
+
+    /// `/why`: the user's latest decisions, about one address or all.
+    async fn why(&self, user: &UserRecord, about: Option<Address>) -> anyhow::Result<View> {
+        let records = self.core.why(user.user, about).await?;
+        let profiles = self.core.profiles(user.user).await?;
+        Ok(reports::why(
+            user.locale,
+            &records,
+            about.as_ref(),
+            &profiles,
+            self.core.now_ms(),
+        ))
+    }
+
+    /// The profile a report names: `Ok(None)` for the active one (no name),
+    /// `Err(reply)` when the user has no profile by that name.
+    async fn named_profile(
+        &self,
+        user: &UserRecord,
+        name: &str,
+    ) -> anyhow::Result<Result<Option<ProfileId>, View>> {
+        if name.trim().is_empty() {
+            return Ok(Ok(None));
+        }
+        let norm = |s: &str| {
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        };
+        let wanted = norm(name);
+        let all = self.core.profiles(user.user).await?;
+        if let Some(p) = all.iter().find(|p| norm(p.name.as_str()) == wanted) {
+            return Ok(Ok(Some(p.id)));
+        }
+        let shown: String = name.trim().chars().take(30).collect();
+        let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
+        Ok(Err(View::text(t(
+            user.locale,
+            "profit.unknown",
+            &[("input", &shown), ("names", &names.join(", "))],
+        ))))
     }
 
     /// A leaderboard page (public data: fine in groups).
@@ -279,17 +374,18 @@ impl ChatService {
         }
         // The other buttons act on personal data.
         if req.kind != ChatKind::Private {
-            let name = match action {
-                Action::Help => "help",
-                Action::List => "list",
-                Action::Untrack(_) => "untrack",
-                _ => "status",
-            };
             return Ok(ChatResponse {
-                toast: Some(t(l, "error.private_only", &[("command", name)])),
+                toast: Some(t(
+                    l,
+                    "error.private_only",
+                    &[("command", command_of(&action))],
+                )),
                 ..ChatResponse::default()
             });
         }
+        // A press answers no open question: it ends it (a press that asks
+        // one stores it anew).
+        self.end_dialogue(req).await;
         let done = Some(t(l, "toast.done", &[]));
         Ok(match action {
             Action::Help => ChatResponse {
@@ -317,9 +413,65 @@ impl ChatService {
                     ..ChatResponse::default()
                 }
             }
+            Action::Profit(id) => ChatResponse {
+                edit: Some(reports::profit(
+                    l,
+                    &self.core.profit(user.user, Some(id)).await?,
+                )),
+                ..ChatResponse::default()
+            },
+            Action::Daily(id) => ChatResponse {
+                edit: Some(reports::daily(
+                    l,
+                    &self.core.daily(user.user, Some(id)).await?,
+                )),
+                ..ChatResponse::default()
+            },
+            Action::Notify(kind) => {
+                let mut prefs = user.notify.clone();
+                let level = prefs.level(kind).next();
+                prefs.set(kind, level);
+                self.core.set_notify(user.user, &prefs).await?;
+                ChatResponse {
+                    edit: Some(reports::notify(l, &prefs)),
+                    toast: Some(reports::notify_changed(l, kind, level)),
+                    ..ChatResponse::default()
+                }
+            }
             // Answered above.
             Action::Board { .. } | Action::Follow(_) => ChatResponse::default(),
+            copytrader => self.copytrader_button(req, user, copytrader).await?,
         })
+    }
+}
+
+/// The command a personal button belongs to (named when a group is told
+/// to use a private chat).
+const fn command_of(action: &Action) -> &'static str {
+    match action {
+        Action::Help => "help",
+        Action::List => "list",
+        Action::Untrack(_) => "untrack",
+        Action::Status | Action::Board { .. } | Action::Follow(_) => "status",
+        Action::Profit(_) => "profit",
+        Action::Daily(_) => "daily",
+        Action::Notify(_) => "notify",
+        Action::Copytrader
+        | Action::Profiles
+        | Action::NewProfile
+        | Action::Profile(_)
+        | Action::Activate(_)
+        | Action::Rename(_)
+        | Action::Delete(_)
+        | Action::DeleteConfirmed(_)
+        | Action::Section { .. }
+        | Action::Setting { .. }
+        | Action::Quick { .. }
+        | Action::Wallets { .. }
+        | Action::Followed(_)
+        | Action::Override { .. }
+        | Action::ClearOverride { .. }
+        | Action::Unfollow(_) => "copytrader",
     }
 }
 

@@ -55,6 +55,10 @@ pub fn welcome(locale: Locale, name: &str, profile: &Profile) -> View {
             ("copy", &sol(profile.settings.buy_sol)),
         ],
     ))
+    .with_row(vec![Button {
+        label: t(locale, "button.copytrader", &[]),
+        action: Action::Copytrader,
+    }])
     .with_row(vec![
         Button {
             label: t(locale, "button.list", &[]),
