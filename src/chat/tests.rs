@@ -90,6 +90,11 @@ impl Bot {
             },
             defaults: ProfileSettings::default(),
             wall_clock: true,
+            vault: Some(Arc::new(crate::vault::Vault::new(
+                crate::vault::MasterKeys::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+                    .unwrap(),
+            ))),
+            chain: None,
         }));
         let chat = ChatService::new(Arc::clone(&core), Some("alfabot".to_owned()));
         Self { core, chat }
