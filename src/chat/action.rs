@@ -84,6 +84,20 @@ pub enum Action {
     Daily(ProfileId),
     /// Moves a notification kind to its next level: `n:<kind>`.
     Notify(NotifyKind),
+    /// The wallet keys, in a new message: `w`.
+    Keys,
+    /// Creates a fresh key: `wn`.
+    NewKey,
+    /// Asks for a key to import: `wi`.
+    ImportKey,
+    /// Asks to confirm an export (with a warning): `we:<wallet>`.
+    Export(WalletAddress),
+    /// Shows the secret key, confirmed: `wey:<wallet>`.
+    ExportConfirmed(WalletAddress),
+    /// Deletes a key: `wd:<wallet>`.
+    DeleteKey(WalletAddress),
+    /// Makes the active profile sign with this key: `wu:<wallet>`.
+    UseKey(WalletAddress),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,6 +150,13 @@ impl Action {
             Self::Profit(id) => format!("y:{id}"),
             Self::Daily(id) => format!("d:{id}"),
             Self::Notify(kind) => format!("n:{}", kind.code()),
+            Self::Keys => "w".to_owned(),
+            Self::NewKey => "wn".to_owned(),
+            Self::ImportKey => "wi".to_owned(),
+            Self::Export(w) => format!("we:{w}"),
+            Self::ExportConfirmed(w) => format!("wey:{w}"),
+            Self::DeleteKey(w) => format!("wd:{w}"),
+            Self::UseKey(w) => format!("wu:{w}"),
         }
     }
 
@@ -151,6 +172,9 @@ impl Action {
                 "ct" => Ok(Self::Copytrader),
                 "pp" => Ok(Self::Profiles),
                 "pn" => Ok(Self::NewProfile),
+                "w" => Ok(Self::Keys),
+                "wn" => Ok(Self::NewKey),
+                "wi" => Ok(Self::ImportKey),
                 _ => Err(ActionError::Unknown(data.to_owned())),
             },
             Some(("u", w)) => Address::parse(w)
@@ -159,6 +183,15 @@ impl Action {
             Some(("f", w)) => Address::parse(w)
                 .map(Self::Follow)
                 .map_err(|_| ActionError::BadAddress),
+            Some((tag @ ("we" | "wey" | "wd" | "wu"), w)) => {
+                let w = Address::parse(w).map_err(|_| ActionError::BadAddress)?;
+                Ok(match tag {
+                    "we" => Self::Export(w),
+                    "wey" => Self::ExportConfirmed(w),
+                    "wd" => Self::DeleteKey(w),
+                    _ => Self::UseKey(w),
+                })
+            }
             Some(("a", rest)) => {
                 decode_board(rest).ok_or_else(|| ActionError::BadBoard(data.to_owned()))
             }
@@ -274,6 +307,13 @@ mod tests {
             Action::Copytrader,
             Action::Profiles,
             Action::NewProfile,
+            Action::Keys,
+            Action::NewKey,
+            Action::ImportKey,
+            Action::Export(w),
+            Action::ExportConfirmed(w),
+            Action::DeleteKey(w),
+            Action::UseKey(w),
         ];
         for metric in Metric::ALL {
             for window in Window::ALL {
@@ -374,7 +414,14 @@ mod tests {
                 | Action::Unfollow(_)
                 | Action::Profit(_)
                 | Action::Daily(_)
-                | Action::Notify(_) => {}
+                | Action::Notify(_)
+                | Action::Keys
+                | Action::NewKey
+                | Action::ImportKey
+                | Action::Export(_)
+                | Action::ExportConfirmed(_)
+                | Action::DeleteKey(_)
+                | Action::UseKey(_) => {}
             }
         }
         v

@@ -66,6 +66,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         scope: Scope::Private,
     },
     CommandSpec {
+        name: "wallet",
+        aliases: &["wallets", "keys"],
+        arg: Arg::None,
+        about: "cmd.wallet",
+        scope: Scope::Private,
+    },
+    CommandSpec {
         name: "track",
         aliases: &["follow"],
         arg: Arg::Required("arg.wallet"),
@@ -180,6 +187,8 @@ pub enum Command {
     Score(String),
     /// The copytrader profiles.
     Copytrader,
+    /// The wallet keys.
+    Wallet,
     Pause,
     Resume,
     /// `on`, `off`, or empty (switch).
@@ -215,6 +224,7 @@ impl Command {
             Self::Alfa(_) => "alfa",
             Self::Score(_) => "score",
             Self::Copytrader => "copytrader",
+            Self::Wallet => "wallet",
             Self::Pause => "pause",
             Self::Resume => "resume",
             Self::StopEntry(_) => "stopentry",
@@ -269,6 +279,7 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Option<Result<Command, C
         "alfa" => Command::Alfa(words),
         "score" => Command::Score(first),
         "copytrader" => Command::Copytrader,
+        "wallet" => Command::Wallet,
         "pause" => Command::Pause,
         "resume" => Command::Resume,
         "stopentry" => Command::StopEntry(first),

@@ -344,7 +344,14 @@ impl ChatService {
             | Action::Follow(_)
             | Action::Profit(_)
             | Action::Daily(_)
-            | Action::Notify(_) => ChatResponse::default(),
+            | Action::Notify(_)
+            | Action::Keys
+            | Action::NewKey
+            | Action::ImportKey
+            | Action::Export(_)
+            | Action::ExportConfirmed(_)
+            | Action::DeleteKey(_)
+            | Action::UseKey(_) => ChatResponse::default(),
         })
     }
 
@@ -421,6 +428,8 @@ impl ChatService {
                     Err(e) => self.refused(req, l, e, d).await,
                 }
             }
+            // Answered before any other dialogue (see `dispatch`).
+            Dialogue::ImportKey => self.import_input(req, user, text).await,
             Dialogue::Override { follow, setting } => {
                 match self
                     .core

@@ -30,6 +30,8 @@ pub enum Dialogue {
     },
     /// A typed value for one followed wallet's own setting.
     Override { follow: i64, setting: Setting },
+    /// A secret key to import (the message holding it is deleted at once).
+    ImportKey,
 }
 
 impl Dialogue {

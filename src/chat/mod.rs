@@ -16,6 +16,7 @@ pub mod reports;
 pub mod settings;
 pub mod trading;
 pub mod view;
+pub mod wallet;
 
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,7 @@ mod tests;
 use std::sync::Arc;
 
 use action::Action;
+use dialogue::Dialogue;
 use command::{COMMANDS, Command, CommandError, Scope};
 use i18n::t;
 pub use view::{Button, ChatResponse, View};
@@ -68,6 +70,15 @@ impl ChatService {
         Self { core, bot_username }
     }
 
+    /// Whether the user was asked a question in this chat (so a typed
+    /// number is an answer, not a button press on a console).
+    pub async fn awaits_answer(&self, chat: ChatRef, user: UserRef) -> bool {
+        matches!(
+            dialogue::load(self.core.sessions().as_ref(), chat, user).await,
+            Ok(Some(_))
+        )
+    }
+
     /// Handles one request. Never fails: unexpected errors are logged once
     /// with their whole chain and answered with a localized apology.
     pub async fn handle(&self, req: ChatRequest) -> ChatResponse {
@@ -88,11 +99,23 @@ impl ChatService {
         match &req.input {
             Input::Text(text) => {
                 let Some(parsed) = command::parse(text, self.bot_username.as_deref()) else {
+                    let dialogue = if private {
+                        self.open_dialogue(req).await?
+                    } else {
+                        None
+                    };
+                    if dialogue == Some(Dialogue::ImportKey) {
+                        return self.import_input(req, user, text).await;
+                    }
+                    // A secret key pasted anywhere else is taken down.
+                    if wallet::looks_like_secret(text) {
+                        return Ok(self.pasted_secret(req, l));
+                    }
                     // Groups talk among themselves; only commands concern us.
                     if !private {
                         return Ok(ChatResponse::default());
                     }
-                    if let Some(d) = self.open_dialogue(req).await? {
+                    if let Some(d) = dialogue {
                         return self.dialogue_input(req, user, d, text).await;
                     }
                     return Ok(ChatResponse::reply(View::text(t(
@@ -174,6 +197,7 @@ impl ChatService {
                 Ok(wallet) => self.card(l, &wallet),
             },
             Command::Copytrader => self.profiles_view(user, None).await?,
+            Command::Wallet => self.wallet_view(user).await?,
             Command::Pause => self.pause(user, true).await?,
             Command::Resume => self.pause(user, false).await?,
             Command::StopEntry(arg) => self.stop_entry(user, &arg).await?,
@@ -440,6 +464,13 @@ impl ChatService {
             }
             // Answered above.
             Action::Board { .. } | Action::Follow(_) => ChatResponse::default(),
+            keys @ (Action::Keys
+            | Action::NewKey
+            | Action::ImportKey
+            | Action::Export(_)
+            | Action::ExportConfirmed(_)
+            | Action::DeleteKey(_)
+            | Action::UseKey(_)) => self.wallet_button(req, user, keys).await?,
             copytrader => self.copytrader_button(req, user, copytrader).await?,
         })
     }
@@ -456,6 +487,13 @@ const fn command_of(action: &Action) -> &'static str {
         Action::Profit(_) => "profit",
         Action::Daily(_) => "daily",
         Action::Notify(_) => "notify",
+        Action::Keys
+        | Action::NewKey
+        | Action::ImportKey
+        | Action::Export(_)
+        | Action::ExportConfirmed(_)
+        | Action::DeleteKey(_)
+        | Action::UseKey(_) => "wallet",
         Action::Copytrader
         | Action::Profiles
         | Action::NewProfile

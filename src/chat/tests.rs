@@ -1466,3 +1466,78 @@ async fn welcome_opens_the_copytrader_and_help_lists_the_new_commands() {
         assert!(help.contains(want), "{want:?} in\n{help}");
     }
 }
+
+// ---------------------------------------------------------------- /wallet --
+
+#[tokio::test]
+async fn wallet_keys_are_created_imported_exported_and_deleted_privately() {
+    let bot = Bot::new().await;
+    bot.text(ANA, "/start").await;
+    let r = bot.text(ANA, "/wallet").await;
+    assert!(r.messages[0].text.contains("no wallet key yet"), "{}", all(&r));
+    let group = bot.text(ANA_IN_GROUP, "/wallet").await;
+    assert!(group.messages[0].text.contains("private chat"), "{}", all(&group));
+
+    // Create: a fresh key, sealed in the store, never in the reply.
+    let r = bot.press(ANA, &Action::NewKey).await;
+    let stored = bot.store().keys_of(ANA.user()).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let created = stored[0].wallet;
+    assert!(all(&r).contains(&created.to_string()));
+    assert!(!all(&r).contains(&stored[0].sealed));
+
+    // Import: the message holding the key is deleted, whatever it held.
+    let (addr, secret) = crate::vault::keys::generate();
+    let text = crate::vault::keys::export_base58(&secret);
+    let r = bot.press(ANA, &Action::ImportKey).await;
+    assert!(all(&r).contains("Send the secret key"), "{}", all(&r));
+    let r = bot.text(ANA, &text).await;
+    assert!(r.delete_input, "the secret's message is deleted");
+    assert!(all(&r).contains(&addr.to_string()), "{}", all(&r));
+    assert!(!all(&r).contains(text.as_str()));
+    // A bad key: deleted too, with the reason.
+    bot.press(ANA, &Action::ImportKey).await;
+    let r = bot.text(ANA, "[1, 2, 3]").await;
+    assert!(r.delete_input);
+    assert!(all(&r).contains("has 3 bytes"), "{}", all(&r));
+    // The same key again: refused.
+    bot.press(ANA, &Action::ImportKey).await;
+    let r = bot.text(ANA, &text).await;
+    assert!(r.delete_input && all(&r).contains("already stored"), "{}", all(&r));
+
+    // A secret pasted anywhere else is taken down with a warning.
+    let r = bot.text(ANA, &text).await;
+    assert!(r.delete_input && all(&r).contains("looked like a secret key"));
+    let r = bot.text(ANA_IN_GROUP, &text).await;
+    assert!(r.delete_input && all(&r).contains("move the funds"), "{}", all(&r));
+
+    // Export: a warning and a confirmation first, then a message that
+    // deletes itself.
+    let r = bot.press(ANA, &Action::Export(addr)).await;
+    assert!(all(&r).contains("Anyone who sees"), "{}", all(&r));
+    assert!(!all(&r).contains(text.as_str()));
+    let r = bot.press(ANA, &Action::ExportConfirmed(addr)).await;
+    let shown = &r.messages[0];
+    assert!(shown.text.contains(text.as_str()), "the secret is shown");
+    assert_eq!(shown.expires_s, Some(super::wallet::EXPORT_EXPIRES_S));
+    let r = bot.press(ANA_IN_GROUP, &Action::ExportConfirmed(addr)).await;
+    assert!(r.messages.is_empty() && r.toast.unwrap().contains("private chat"));
+    // Another user cannot export it.
+    let r = bot.press(EVA, &Action::ExportConfirmed(addr)).await;
+    assert!(r.messages.is_empty(), "{}", all(&r));
+
+    // Use a key in the active profile; then it cannot be deleted.
+    let r = bot.press(ANA, &Action::UseKey(addr)).await;
+    assert!(r.toast.unwrap().contains("signs with"));
+    let main = bot.profile(ANA, "main").await;
+    assert_eq!(bot.settings(&main).await.wallet, Some(addr));
+    let r = bot.press(ANA, &Action::DeleteKey(addr)).await;
+    assert!(r.toast.unwrap().contains("main"));
+    let r = bot.press(ANA, &Action::DeleteKey(created)).await;
+    assert!(r.toast.unwrap().contains("deleted"));
+    assert_eq!(bot.store().keys_of(ANA.user()).await.unwrap().len(), 1);
+
+    // Spanish.
+    let r = bot.text(EVA, "/wallet").await;
+    assert!(all(&r).contains("Aún no tienes"), "{}", all(&r));
+}

@@ -69,7 +69,10 @@ impl Console {
             if trimmed.is_empty() {
                 continue;
             }
+            let answering = service.awaits_answer(CONSOLE_CHAT, CONSOLE_USER).await;
             let input = match trimmed.parse::<usize>() {
+                // A number typed as the answer to a question is a value.
+                Ok(_) if answering => Input::Text(trimmed.to_owned()),
                 Ok(n) => {
                     let data = self
                         .last_buttons

@@ -1,5 +1,10 @@
 //! The live PumpPortal feed: one websocket, new tokens plus the account
-//! trades of every followed wallet.
+//! trades of every followed wallet, plus the token trades of young tokens
+//! and of tokens followed wallets trade (for `TOKEN_WATCH`, at most
+//! `MAX_WATCHED_TOKENS` at once, oldest dropped first). Without those the
+//! engine would see a token only through the followed wallet's own trades,
+//! and could neither price its curve between them nor tell whether anyone
+//! but its creator can sell it.
 //!
 //! The connection is supervised: it reconnects with jittered exponential
 //! backoff and re-subscribes everything, and a socket that delivers no frame
@@ -9,7 +14,7 @@
 //! sell. Bad frames are logged and skipped, never fatal. The API key is
 //! appended to the URL and never logged.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +33,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use super::frame::{Frame, parse_frame};
 use super::{Command, Health, deliver, shutdown_requested, truncate};
 use crate::domain::ports::{Clock as _, SystemClock};
-use crate::domain::{Side, Signature, TradeEvent, WalletAddress};
+use crate::domain::{Mint, Side, Signature, TradeEvent, WalletAddress};
 use crate::engine::recent::RecentSet;
 
 /// The public data socket.
@@ -37,6 +42,8 @@ pub const DEFAULT_URL: &str = "wss://pumpportal.fun/api/data";
 pub const KEYS_PER_FRAME: usize = 500;
 /// Trades remembered for dedup.
 pub const DEDUP_CAPACITY: usize = 100_000;
+/// Tokens whose trades are subscribed at once.
+pub const MAX_WATCHED_TOKENS: usize = 2_000;
 
 /// Where and how to connect (`PUMPPORTAL_WS_URL`, `PUMPPORTAL_API_KEY`).
 #[derive(Debug, Clone)]
@@ -75,6 +82,9 @@ pub struct PumpPortalTiming {
     /// No frame for this long: the connection is dead.
     pub stale_after: Duration,
     pub connect_timeout: Duration,
+    /// How long a token's trades stay subscribed after it launched or a
+    /// followed wallet traded it.
+    pub token_watch: Duration,
 }
 
 impl Default for PumpPortalTiming {
@@ -85,6 +95,7 @@ impl Default for PumpPortalTiming {
             healthy_after: Duration::from_secs(60),
             stale_after: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            token_watch: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -141,6 +152,54 @@ struct Client {
     health: Arc<Health>,
     followed: BTreeSet<WalletAddress>,
     seen: RecentSet<(Signature, Side)>,
+    tokens: TokenWatch,
+}
+
+/// The tokens whose trades are subscribed, oldest first.
+#[derive(Debug, Default)]
+struct TokenWatch {
+    order: VecDeque<(Mint, Instant)>,
+    set: HashSet<Mint>,
+}
+
+impl TokenWatch {
+    /// Watches `mint` (again: its time restarts); returns the frames.
+    fn watch(&mut self, mint: Mint, now: Instant, max: usize) -> Vec<String> {
+        let mut frames = Vec::new();
+        if self.set.insert(mint) {
+            frames.push(token_frame(true, &[mint.to_string()]));
+        } else {
+            self.order.retain(|(m, _)| *m != mint);
+        }
+        self.order.push_back((mint, now));
+        while self.order.len() > max {
+            if let Some((old, _)) = self.order.pop_front() {
+                self.set.remove(&old);
+                frames.push(token_frame(false, &[old.to_string()]));
+            }
+        }
+        frames
+    }
+
+    /// Stops watching tokens older than `ttl`; returns the frame.
+    fn expire(&mut self, now: Instant, ttl: Duration) -> Vec<String> {
+        let mut gone = Vec::new();
+        while let Some((m, at)) = self.order.front() {
+            if now.duration_since(*at) < ttl {
+                break;
+            }
+            gone.push(m.to_string());
+            self.set.remove(m);
+            self.order.pop_front();
+        }
+        gone.chunks(KEYS_PER_FRAME)
+            .map(|keys| token_frame(false, keys))
+            .collect()
+    }
+
+    fn keys(&self) -> Vec<String> {
+        self.order.iter().map(|(m, _)| m.to_string()).collect()
+    }
 }
 
 pub(crate) async fn run(
@@ -162,6 +221,7 @@ pub(crate) async fn run(
         health,
         followed: BTreeSet::new(),
         seen: RecentSet::new(DEDUP_CAPACITY),
+        tokens: TokenWatch::default(),
     };
     let url = redacted(&client.settings.url);
     loop {
@@ -258,6 +318,12 @@ impl Client {
             keys.chunks(KEYS_PER_FRAME)
                 .map(|chunk| account_frame(true, chunk)),
         );
+        let mints = self.tokens.keys();
+        hello.extend(
+            mints
+                .chunks(KEYS_PER_FRAME)
+                .map(|chunk| token_frame(true, chunk)),
+        );
         for text in hello {
             if let Err(e) = socket.send(Message::text(text)).await {
                 return Ended::Lost(format!("subscribe failed: {e}"));
@@ -283,30 +349,31 @@ impl Client {
                         }
                     }
                 }
-                msg = socket.next() => match msg {
-                    Some(Ok(Message::Text(text))) => {
-                        last_frame = Instant::now();
-                        self.health.frame();
-                        if !self.handle_text(text.as_str()).await {
-                            return Ended::Stop;
+                msg = socket.next() => {
+                    let text = match msg {
+                        Some(Ok(Message::Text(text))) => text.as_str().to_owned(),
+                        Some(Ok(Message::Binary(bytes))) => {
+                            String::from_utf8_lossy(&bytes).into_owned()
+                        }
+                        Some(Ok(Message::Close(frame))) => {
+                            return Ended::Lost(format!("server closed the socket: {frame:?}"));
+                        }
+                        // Pings are answered by tungstenite; they are not data.
+                        Some(Ok(_)) => continue,
+                        Some(Err(e)) => return Ended::Lost(format!("read failed: {e}")),
+                        None => return Ended::Lost("socket ended".to_owned()),
+                    };
+                    last_frame = Instant::now();
+                    self.health.frame();
+                    let Some(frames) = self.handle_text(&text).await else {
+                        return Ended::Stop;
+                    };
+                    for f in frames {
+                        if let Err(e) = socket.send(Message::text(f)).await {
+                            return Ended::Lost(format!("send failed: {e}"));
                         }
                     }
-                    Some(Ok(Message::Binary(bytes))) => {
-                        last_frame = Instant::now();
-                        self.health.frame();
-                        let text = String::from_utf8_lossy(&bytes);
-                        if !self.handle_text(&text).await {
-                            return Ended::Stop;
-                        }
-                    }
-                    Some(Ok(Message::Close(frame))) => {
-                        return Ended::Lost(format!("server closed the socket: {frame:?}"));
-                    }
-                    // Pings are answered by tungstenite; they are not data.
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => return Ended::Lost(format!("read failed: {e}")),
-                    None => return Ended::Lost("socket ended".to_owned()),
-                },
+                }
                 // Logged once, as the reason, by the reconnect loop.
                 () = tokio::time::sleep_until(last_frame + stale_after) => {
                     return Ended::Lost(format!("no frame for {stale_after:?}; treating the connection as dead"));
@@ -345,29 +412,45 @@ impl Client {
         frames
     }
 
-    /// Handles one data frame; `false` when the engine stopped listening.
-    async fn handle_text(&mut self, text: &str) -> bool {
+    /// Handles one data frame; returns the subscription frames to send, or
+    /// `None` when the engine stopped listening.
+    async fn handle_text(&mut self, text: &str) -> Option<Vec<String>> {
+        let now = Instant::now();
+        let mut frames = self.tokens.expire(now, self.settings.timing.token_watch);
         match parse_frame(text, SystemClock.now_ms()) {
             Ok(Frame::Ack(message)) => tracing::debug!(message, "pumpportal ack"),
             Ok(Frame::CreateWithoutBuy { mint }) => {
-                tracing::debug!(%mint, "token created without a buy; nothing traded");
+                tracing::debug!(%mint, "token created without a buy; watching its trades");
+                frames.extend(self.tokens.watch(mint, now, MAX_WATCHED_TOKENS));
             }
             Ok(Frame::Trade(ev)) => {
                 if !self.seen.insert((ev.signature.clone(), ev.side)) {
                     tracing::debug!(signature = %ev.signature, "duplicate trade frame dropped");
-                    return true;
+                    return Some(frames);
+                }
+                if ev.created || self.followed.contains(&ev.trader) {
+                    frames.extend(self.tokens.watch(ev.mint, now, MAX_WATCHED_TOKENS));
                 }
                 self.health.event();
                 if !deliver(&self.tx, ev, &mut self.shutdown).await {
-                    return false;
+                    return None;
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, frame = truncate(text, 200), "skipped a pumpportal frame");
             }
         }
-        true
+        Some(frames)
     }
+}
+
+fn token_frame(subscribe: bool, keys: &[String]) -> String {
+    let method = if subscribe {
+        "subscribeTokenTrade"
+    } else {
+        "unsubscribeTokenTrade"
+    };
+    json!({"method": method, "keys": keys}).to_string()
 }
 
 fn account_frame(subscribe: bool, keys: &[String]) -> String {
@@ -403,7 +486,34 @@ mod tests {
             health: Arc::default(),
             followed: BTreeSet::new(),
             seen: RecentSet::new(10),
+            tokens: TokenWatch::default(),
         }
+    }
+
+    #[test]
+    fn young_tokens_are_watched_for_a_while_and_capped() {
+        let mut t = TokenWatch::default();
+        let now = Instant::now();
+        let (a, b, c) = (wallet(1), wallet(2), wallet(3));
+        assert_eq!(t.watch(a, now, 2), vec![token_frame(true, &[a.to_string()])]);
+        assert!(t.watch(a, now, 2).is_empty(), "already watched");
+        t.watch(b, now + Duration::from_secs(10), 2);
+        // A third token drops the oldest.
+        assert_eq!(
+            t.watch(c, now + Duration::from_secs(20), 2),
+            vec![
+                token_frame(true, &[c.to_string()]),
+                token_frame(false, &[a.to_string()])
+            ]
+        );
+        assert_eq!(t.keys(), vec![b.to_string(), c.to_string()]);
+        let ttl = Duration::from_secs(60);
+        assert!(t.expire(now + Duration::from_secs(69), ttl).is_empty());
+        assert_eq!(
+            t.expire(now + Duration::from_secs(75), ttl),
+            vec![token_frame(false, &[b.to_string()])]
+        );
+        assert_eq!(t.keys(), vec![c.to_string()]);
     }
 
     #[test]

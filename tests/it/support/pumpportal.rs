@@ -5,8 +5,8 @@
 //! It listens on 127.0.0.1 on a random port, records every client frame,
 //! tracks each connection's subscriptions (a dropped connection loses them,
 //! as with the real service), and pushes PumpPortal-shaped trade frames to
-//! the connections subscribed to the trader (create frames also go to
-//! `subscribeNewToken` connections).
+//! the connections subscribed to the trader or to the token (create frames
+//! also go to `subscribeNewToken` connections).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -48,6 +48,8 @@ impl Sent {
 struct Conn {
     out: mpsc::UnboundedSender<Message>,
     keys: BTreeSet<String>,
+    /// `subscribeTokenTrade` mints.
+    mints: BTreeSet<String>,
     new_tokens: bool,
     task: Option<JoinHandle<()>>,
 }
@@ -121,8 +123,17 @@ impl FakePumpPortal {
         self.state.lock().unwrap().conns.len()
     }
 
+    /// The token-trade mints subscribed on the open connections.
+    pub fn token_subscriptions(&self) -> BTreeSet<String> {
+        let s = self.state.lock().unwrap();
+        s.conns
+            .values()
+            .flat_map(|c| c.mints.iter().cloned())
+            .collect()
+    }
+
     /// Pushes a trade as a PumpPortal frame to the subscribed connections;
-    /// `None` when nobody is subscribed to its trader.
+    /// `None` when nobody is subscribed to its trader or its mint.
     pub fn send_trade(&self, ev: &TradeEvent) -> Option<Sent> {
         self.send_frame(&trade_frame(ev))
     }
@@ -132,13 +143,14 @@ impl FakePumpPortal {
     /// connections); `None` when nobody got it.
     pub fn send_frame(&self, frame: &Value) -> Option<Sent> {
         let trader = frame["traderPublicKey"].as_str().unwrap_or_default();
+        let mint = frame["mint"].as_str().unwrap_or_default();
         let create = frame["txType"] == "create";
         let text = frame.to_string();
         let s = self.state.lock().unwrap();
         let sent = Sent::now();
         let mut delivered = false;
         for c in s.conns.values() {
-            if c.keys.contains(trader) || (create && c.new_tokens) {
+            if c.keys.contains(trader) || c.mints.contains(mint) || (create && c.new_tokens) {
                 delivered |= c.out.send(Message::text(text.clone())).is_ok();
             }
         }
@@ -229,6 +241,7 @@ async fn accept_loop(listener: TcpListener, state: Shared) {
                 Conn {
                     out,
                     keys: BTreeSet::new(),
+                    mints: BTreeSet::new(),
                     new_tokens: false,
                     task: None,
                 },
@@ -300,6 +313,16 @@ fn on_client_frame(state: &Shared, id: u64, text: &str) -> Option<String> {
         "unsubscribeAccountTrade" => {
             for k in &keys {
                 conn.keys.remove(k);
+            }
+            "Unsubscribed from keys."
+        }
+        "subscribeTokenTrade" => {
+            conn.mints.extend(keys);
+            "Successfully subscribed to keys."
+        }
+        "unsubscribeTokenTrade" => {
+            for k in &keys {
+                conn.mints.remove(k);
             }
             "Unsubscribed from keys."
         }
