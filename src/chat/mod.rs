@@ -24,8 +24,8 @@ mod tests;
 use std::sync::Arc;
 
 use action::Action;
-use dialogue::Dialogue;
 use command::{COMMANDS, Command, CommandError, Scope};
+use dialogue::Dialogue;
 use i18n::t;
 pub use view::{Button, ChatResponse, View};
 

@@ -1474,9 +1474,17 @@ async fn wallet_keys_are_created_imported_exported_and_deleted_privately() {
     let bot = Bot::new().await;
     bot.text(ANA, "/start").await;
     let r = bot.text(ANA, "/wallet").await;
-    assert!(r.messages[0].text.contains("no wallet key yet"), "{}", all(&r));
+    assert!(
+        r.messages[0].text.contains("no wallet key yet"),
+        "{}",
+        all(&r)
+    );
     let group = bot.text(ANA_IN_GROUP, "/wallet").await;
-    assert!(group.messages[0].text.contains("private chat"), "{}", all(&group));
+    assert!(
+        group.messages[0].text.contains("private chat"),
+        "{}",
+        all(&group)
+    );
 
     // Create: a fresh key, sealed in the store, never in the reply.
     let r = bot.press(ANA, &Action::NewKey).await;
@@ -1503,13 +1511,21 @@ async fn wallet_keys_are_created_imported_exported_and_deleted_privately() {
     // The same key again: refused.
     bot.press(ANA, &Action::ImportKey).await;
     let r = bot.text(ANA, &text).await;
-    assert!(r.delete_input && all(&r).contains("already stored"), "{}", all(&r));
+    assert!(
+        r.delete_input && all(&r).contains("already stored"),
+        "{}",
+        all(&r)
+    );
 
     // A secret pasted anywhere else is taken down with a warning.
     let r = bot.text(ANA, &text).await;
     assert!(r.delete_input && all(&r).contains("looked like a secret key"));
     let r = bot.text(ANA_IN_GROUP, &text).await;
-    assert!(r.delete_input && all(&r).contains("move the funds"), "{}", all(&r));
+    assert!(
+        r.delete_input && all(&r).contains("move the funds"),
+        "{}",
+        all(&r)
+    );
 
     // Export: a warning and a confirmation first, then a message that
     // deletes itself.
@@ -1520,7 +1536,9 @@ async fn wallet_keys_are_created_imported_exported_and_deleted_privately() {
     let shown = &r.messages[0];
     assert!(shown.text.contains(text.as_str()), "the secret is shown");
     assert_eq!(shown.expires_s, Some(super::wallet::EXPORT_EXPIRES_S));
-    let r = bot.press(ANA_IN_GROUP, &Action::ExportConfirmed(addr)).await;
+    let r = bot
+        .press(ANA_IN_GROUP, &Action::ExportConfirmed(addr))
+        .await;
     assert!(r.messages.is_empty() && r.toast.unwrap().contains("private chat"));
     // Another user cannot export it.
     let r = bot.press(EVA, &Action::ExportConfirmed(addr)).await;

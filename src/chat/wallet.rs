@@ -14,8 +14,8 @@ use super::dialogue::{self, Dialogue};
 use super::i18n::t;
 use super::view::{Button, ChatResponse, View};
 use super::{ChatRequest, ChatService, profile_error};
-use crate::domain::ports::UserRecord;
 use crate::domain::money::format_sol;
+use crate::domain::ports::UserRecord;
 use crate::domain::{Locale, Setting, WalletAddress};
 use crate::service::{KeyView, MAX_KEYS, SettingChange, WalletError};
 use crate::vault::keys::{self, KeyImportError};
@@ -56,12 +56,8 @@ fn wallet_error(l: Locale, e: WalletError) -> anyhow::Result<String> {
         ),
         WalletError::Duplicate => t(l, "wallet.error.duplicate", &[]),
         WalletError::NotFound => t(l, "wallet.error.not_found", &[]),
-        WalletError::TooMany { max } => {
-            t(l, "wallet.error.too_many", &[("max", &max.to_string())])
-        }
-        WalletError::InUse { profile } => {
-            t(l, "wallet.error.in_use", &[("profile", &profile)])
-        }
+        WalletError::TooMany { max } => t(l, "wallet.error.too_many", &[("max", &max.to_string())]),
+        WalletError::InUse { profile } => t(l, "wallet.error.in_use", &[("profile", &profile)]),
         WalletError::Sealed => t(l, "wallet.error.sealed", &[]),
         WalletError::Unexpected(e) => return Err(e),
     })

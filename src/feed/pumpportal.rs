@@ -495,7 +495,10 @@ mod tests {
         let mut t = TokenWatch::default();
         let now = Instant::now();
         let (a, b, c) = (wallet(1), wallet(2), wallet(3));
-        assert_eq!(t.watch(a, now, 2), vec![token_frame(true, &[a.to_string()])]);
+        assert_eq!(
+            t.watch(a, now, 2),
+            vec![token_frame(true, &[a.to_string()])]
+        );
         assert!(t.watch(a, now, 2).is_empty(), "already watched");
         t.watch(b, now + Duration::from_secs(10), 2);
         // A third token drops the oldest.

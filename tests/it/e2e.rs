@@ -95,12 +95,36 @@ async fn telegram_user_tracks_a_wallet_and_gets_alerts_and_paper_copies() {
             m.text.contains("Welcome to alfabot")
         })
         .await;
-    assert_eq!(welcome.buttons(), ["l", "s", "h"], "{welcome:?}");
+    assert_eq!(welcome.buttons(), ["ct", "l", "s", "h"], "{welcome:?}");
+
+    // The recorded file's tokens launched before the app started, so it has
+    // seen no one sell them: the user turns the sellability check off,
+    // through the keyboard (🤖 Copytrader → the profile → 🔎 Filters).
+    let settings = open_profile(&front, USER, welcome.message_id, "main").await;
+    let page = press_until(
+        &front,
+        USER,
+        settings.0,
+        &format!("pg:{}:flt", settings.1),
+        |m| m.text.contains("Filters"),
+    )
+    .await;
+    assert!(page.text.contains("Sellability check: on"), "{}", page.text);
+    let page = press_until(
+        &front,
+        USER,
+        settings.0,
+        &format!("ps:{}:sell", settings.1),
+        |m| m.text.contains("Sellability check: off"),
+    )
+    .await;
+    assert!(has_button(&page, &format!("ps:{}:sell", settings.1)));
+    let seen_after_setup = front.messages(USER).await.len();
 
     // A bad wallet gets a clear error naming what was wrong.
     front.send(USER, USER, "/track not-a-wallet").await;
     let err = front
-        .wait_for(USER, 1, "address error", |m| {
+        .wait_for(USER, seen_after_setup, "address error", |m| {
             m.text.contains("not-a-wallet")
         })
         .await;
@@ -109,7 +133,7 @@ async fn telegram_user_tracks_a_wallet_and_gets_alerts_and_paper_copies() {
     // /track → confirmation, and the feed subscribes to that wallet.
     front.send(USER, USER, &format!("/track {wallet}")).await;
     front
-        .wait_for(USER, 2, "track confirmation", |m| {
+        .wait_for(USER, seen_after_setup, "track confirmation", |m| {
             m.text.contains("Tracking") && m.text.contains(&wallet)
         })
         .await;
@@ -118,33 +142,56 @@ async fn telegram_user_tracks_a_wallet_and_gets_alerts_and_paper_copies() {
     })
     .await;
 
-    // The wallet trades: each frame → one alert with the paper copy. After
-    // its first buy, /status shows the paper position (privately only).
+    // The wallet trades: each frame → one alert saying what the profile
+    // did, and for a copy, the paper fill in a second message. After its
+    // first buy, /status shows the paper position (privately only).
     let mut latencies = Vec::new();
     let mut seen = front.messages(USER).await.len();
     let mut sold_copies = 0;
     for (i, ev) in trades.iter().enumerate() {
-        // Telegram allows about one message per second per chat.
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        // Telegram allows about one message per second per chat, and a
+        // trade may bring two.
+        tokio::time::sleep(Duration::from_millis(2200)).await;
         let sent_ms = pp.send_trade(ev).expect("the app is subscribed").wall_ms;
         let side = if ev.side == Side::Buy {
             "bought"
         } else {
             "sold"
         };
+        let mint = ev.mint.to_string();
         let msg = front
             .wait_for(USER, seen, "alert", |m| {
-                m.text.contains(&wallet) && m.text.contains(&ev.mint.to_string())
+                m.text.contains(&wallet) && m.text.contains(&mint)
             })
             .await;
         latencies.push(msg.received_at_ms - sent_ms);
         assert!(msg.text.contains(side), "{}", msg.text);
         assert!(msg.text.contains(" SOL"), "{}", msg.text);
-        if ev.side == Side::Buy {
-            assert!(msg.text.contains("Paper copy: bought"), "{}", msg.text);
-        } else if msg.text.contains("Paper copy: sold") {
-            assert!(msg.text.contains("realized PnL"), "{}", msg.text);
-            sold_copies += 1;
+        assert!(
+            msg.text.contains("main"),
+            "the profile's note: {}",
+            msg.text
+        );
+        if i == 0 {
+            assert!(msg.text.contains("copying with 0.1 SOL"), "{}", msg.text);
+        }
+        let copied = msg.text.contains("copying with") || msg.text.contains("selling");
+        if copied {
+            let verb = if ev.side == Side::Buy {
+                "bought"
+            } else {
+                "sold"
+            };
+            let fill = front
+                .wait_for(USER, seen, "paper fill", |m| {
+                    m.text.contains(&format!("Paper copy (main): {verb}")) && m.text.contains(&mint)
+                })
+                .await;
+            if ev.side == Side::Sell {
+                assert!(fill.text.contains("realized PnL"), "{}", fill.text);
+                assert!(fill.text.contains("the leader sold"), "{}", fill.text);
+                sold_copies += 1;
+            }
         }
         seen = front.messages(USER).await.len();
         if i == 0 {
@@ -152,9 +199,7 @@ async fn telegram_user_tracks_a_wallet_and_gets_alerts_and_paper_copies() {
             tokio::time::sleep(Duration::from_millis(1100)).await;
             front.send(USER, USER, "/status").await;
             let status = front
-                .wait_for(USER, seen, "status", |m| {
-                    m.text.contains("Open paper positions")
-                })
+                .wait_for(USER, seen, "status", |m| m.text.starts_with("📁 main"))
                 .await;
             assert!(status.text.contains(&mint), "{}", status.text);
             assert!(status.text.contains("PnL"), "{}", status.text);
@@ -228,6 +273,53 @@ async fn telegram_user_tracks_a_wallet_and_gets_alerts_and_paper_copies() {
         "no alert after untrack"
     );
     drop(app);
+}
+
+/// Opens a profile's page through the keyboard: 🤖 Copytrader on the
+/// message `from`, then the profile named `name`. Returns the message that
+/// shows the page (later presses edit it) and the profile's id.
+async fn open_profile(front: &TelegramFront, user: i64, from: i64, name: &str) -> (i64, String) {
+    pace().await;
+    let before = front.messages(user).await.len();
+    front.press(user, user, from, "ct").await;
+    let list = front
+        .wait_for(user, before, "the profiles", |m| m.text.starts_with("🤖"))
+        .await;
+    let data = list
+        .buttons()
+        .into_iter()
+        .find(|b| b.starts_with("p:"))
+        .expect("a profile button");
+    let id = data.trim_start_matches("p:").to_owned();
+    let page = press_until(front, user, list.message_id, &data, |m| {
+        m.text.contains(name) && m.text.starts_with("📁")
+    })
+    .await;
+    (page.message_id, id)
+}
+
+/// Presses `data` on message `id` and waits until that message reads as
+/// `done` (buttons edit in place).
+async fn press_until(
+    front: &TelegramFront,
+    user: i64,
+    id: i64,
+    data: &str,
+    done: impl Fn(&BotMessage) -> bool,
+) -> BotMessage {
+    pace().await;
+    let before = front
+        .messages(user)
+        .await
+        .into_iter()
+        .find(|m| m.message_id == id)
+        .map_or(0, |m| m.edit_count);
+    front.press(user, user, id, data).await;
+    front
+        .wait_for(user, 0, data, |m| {
+            m.message_id == id && m.edit_count > before && done(m)
+        })
+        .await
 }
 
 // ------------------------------------------------------------ /alfa, /score --
@@ -583,5 +675,332 @@ async fn telegram_alfa_board_edits_in_place_follows_and_score_shows_the_card() {
         })
         .await;
     assert!(err.text.contains("position 4"), "{}", err.text);
+    drop(app);
+}
+
+// ------------------------------------------------------------ copytrader --
+
+/// A buy (or a sale of `tokens`) by `trader` on a fresh curve of a new mint.
+fn fresh_trade(
+    trader: WalletAddress,
+    mint: WalletAddress,
+    curve: &mut alfabot::engine::curve::Curve,
+    side: Side,
+    amount: u64,
+    n: u8,
+) -> TradeEvent {
+    use alfabot::domain::{Lamports, TokenAmount};
+    use alfabot::engine::curve::Fees;
+    let (net, tokens) = match side {
+        Side::Buy => {
+            let q = curve.quote_buy(Lamports(amount), Fees::default());
+            (q.sol.0 - q.fee.0, q.tokens.0)
+        }
+        Side::Sell => (curve.gross_sol_for_tokens(amount), amount),
+    };
+    curve.apply(side == Side::Buy, net, tokens);
+    TradeEvent {
+        signature: alfabot::domain::Signature::from_bytes(&[n; 64]),
+        mint,
+        trader,
+        side,
+        sol: Lamports(net),
+        tokens: TokenAmount(tokens),
+        timestamp_ms: 0,
+        slot: None,
+        virtual_sol: Lamports(curve.virtual_sol),
+        virtual_tokens: TokenAmount(curve.virtual_tokens),
+        trader_balance_after: None,
+        created: false,
+        on_curve: true,
+    }
+}
+
+/// The copytrader flow in Telegram: a profile created through the
+/// keyboard, a wallet followed from /alfa into it, the wallet's trade
+/// copied on paper, the position in /status, the closed round trip in
+/// /profit, the decisions in /why; and a wallet key imported with its
+/// message deleted, exported behind a confirmation, the secret never in
+/// the logs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_copytrader_profile_follow_copy_and_reports() {
+    const ANA: i64 = 626_262;
+    let (tokens, crowd) = (6, 12);
+    let now_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    let market = pump_market(
+        now_ms - market_span_ms(tokens, crowd) - 60_000,
+        tokens,
+        crowd,
+    );
+    let front = TelegramFront::start().await;
+    let pp = FakePumpPortal::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("ct.db").display());
+    let app = AppProcess::start(
+        dir.path(),
+        &[
+            ("DATABASE_URL", db),
+            ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
+            ("TELEGRAM_API_URL", front.url.clone()),
+            ("ALFABOT_FEED", "pumpportal".to_owned()),
+            ("PUMPPORTAL_WS_URL", pp.url()),
+            ("ALFABOT_CONSOLE", "off".to_owned()),
+            ("ALFABOT_ANALYTICS_MIN_OUTCOMES", "1".to_owned()),
+            // The secret must not reach the logs even at debug level.
+            ("RUST_LOG", "debug".to_owned()),
+        ],
+    )
+    .await;
+    pp.wait_for("the feed's connection", Duration::from_secs(10), |p| {
+        p.new_token_subscribers() > 0
+    })
+    .await;
+    for e in &market.events {
+        assert_eq!(pp.send_raw(&recorded_frame(e).to_string()), 1);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while trades_processed(&app.http).await < market.events.len() as u64 {
+        assert!(std::time::Instant::now() < deadline, "{}", app.log_text());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A new profile through the keyboard: 🤖 → ➕ New profile → a name.
+    front.send(ANA, ANA, "/start").await;
+    let welcome = front
+        .wait_for(ANA, 0, "welcome", |m| m.text.contains("Welcome"))
+        .await;
+    pace().await;
+    front.press(ANA, ANA, welcome.message_id, "ct").await;
+    let list = front
+        .wait_for(ANA, 0, "the profiles", |m| m.text.starts_with("🤖"))
+        .await;
+    assert!(has_button(&list, "pn"), "{:?}", list.buttons());
+    pace().await;
+    front.press(ANA, ANA, list.message_id, "pn").await;
+    front
+        .wait_for(ANA, 0, "the name question", |m| {
+            m.text.contains("name for the new profile")
+        })
+        .await;
+    pace().await;
+    front.send(ANA, ANA, "degen").await;
+    front
+        .wait_for(ANA, 0, "created", |m| {
+            m.text.contains("Profile “degen” created")
+        })
+        .await;
+    let page = front
+        .wait_for(ANA, 0, "the profile page", |m| {
+            m.text.starts_with("📁 degen")
+        })
+        .await;
+    let id = page
+        .buttons()
+        .into_iter()
+        .find_map(|b| {
+            b.strip_prefix("pa:")
+                .or(b.strip_prefix("pr:"))
+                .map(str::to_owned)
+        })
+        .expect("the profile's id in its buttons");
+    // Its rules: no sellability check (the test market's tokens launched
+    // before the app started), no adaptive spacing.
+    press_until(&front, ANA, page.message_id, &format!("pg:{id}:flt"), |m| {
+        m.text.contains("Filters")
+    })
+    .await;
+    press_until(
+        &front,
+        ANA,
+        page.message_id,
+        &format!("ps:{id}:sell"),
+        |m| m.text.contains("Sellability check: off"),
+    )
+    .await;
+    press_until(&front, ANA, page.message_id, &format!("p:{id}"), |m| {
+        m.text.starts_with("📁 degen")
+    })
+    .await;
+    press_until(&front, ANA, page.message_id, &format!("pg:{id}:lim"), |m| {
+        m.text.contains("Limits")
+    })
+    .await;
+    press_until(
+        &front,
+        ANA,
+        page.message_id,
+        &format!("ps:{id}:adapt"),
+        |m| m.text.contains("Adaptive risk: off"),
+    )
+    .await;
+
+    // /alfa → ➕ on the first row: followed into the active profile.
+    pace().await;
+    front.send(ANA, ANA, "/alfa").await;
+    let board = front
+        .wait_for(ANA, 0, "the board", |m| m.text.starts_with("🏆"))
+        .await;
+    let follow = board
+        .buttons()
+        .into_iter()
+        .find(|b| b.starts_with("f:"))
+        .expect("a ranked wallet to follow");
+    let leader: WalletAddress = follow.trim_start_matches("f:").parse().unwrap();
+    pace().await;
+    front.press(ANA, ANA, board.message_id, &follow).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !front.callback_answers().await.iter().any(|a| {
+        a["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Following") && t.contains("degen"))
+    }) {
+        assert!(std::time::Instant::now() < deadline, "no follow toast");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let key = leader.to_string();
+    pp.wait_for("the leader's subscription", Duration::from_secs(10), |p| {
+        p.subscriptions().contains(&key)
+    })
+    .await;
+
+    // The leader buys a new token: the alert, then the paper fill.
+    let mint = WalletAddress::from_bytes([201; 32]);
+    let mut curve = alfabot::engine::curve::Curve::fresh();
+    let buy = fresh_trade(leader, mint, &mut curve, Side::Buy, 1_000_000_000, 201);
+    pace().await;
+    let seen = front.messages(ANA).await.len();
+    assert!(pp.send_trade(&buy).is_some());
+    let alert = front
+        .wait_for(ANA, seen, "the alert", |m| m.text.contains(&key))
+        .await;
+    assert!(
+        alert.text.contains("degen (paper): copying with 0.1 SOL"),
+        "{}",
+        alert.text
+    );
+    front
+        .wait_for(ANA, seen, "the fill", |m| {
+            m.text.contains("Paper copy (degen): bought") && m.text.contains(&mint.to_string())
+        })
+        .await;
+    // The app watches the token's own trades from now on.
+    pp.wait_for("the token's subscription", Duration::from_secs(10), |p| {
+        p.token_subscriptions().contains(&mint.to_string())
+    })
+    .await;
+
+    // /status shows the position under its profile.
+    pace().await;
+    let seen = front.messages(ANA).await.len();
+    front.send(ANA, ANA, "/status").await;
+    let status = front
+        .wait_for(ANA, seen, "status", |m| m.text.contains("📁 degen"))
+        .await;
+    assert!(status.text.contains(&mint.to_string()), "{}", status.text);
+    assert!(status.text.contains("paper"), "{}", status.text);
+
+    // The leader sells everything: the copy sells, the round trip closes.
+    let sell = fresh_trade(leader, mint, &mut curve, Side::Sell, buy.tokens.0, 202);
+    pace().await;
+    let seen = front.messages(ANA).await.len();
+    assert!(pp.send_trade(&sell).is_some());
+    front
+        .wait_for(ANA, seen, "the sell fill", |m| {
+            m.text.contains("Paper copy (degen): sold") && m.text.contains("the leader sold")
+        })
+        .await;
+
+    // /profit and /why.
+    pace().await;
+    pace().await;
+    let seen = front.messages(ANA).await.len();
+    front.send(ANA, ANA, "/profit").await;
+    let profit = front
+        .wait_for(ANA, seen, "profit", |m| {
+            m.text.contains("Results of “degen”")
+        })
+        .await;
+    assert!(profit.text.contains("Round trips: 1"), "{}", profit.text);
+    pace().await;
+    let seen = front.messages(ANA).await.len();
+    front.send(ANA, ANA, &format!("/why {mint}")).await;
+    let why = front
+        .wait_for(ANA, seen, "why", |m| m.text.starts_with("🔍"))
+        .await;
+    for want in ["order placed", "filled: bought", "filled: sold", "degen"] {
+        assert!(why.text.contains(want), "{want:?} in {}", why.text);
+    }
+
+    // A wallet key: imported (the message holding it is deleted at once),
+    // exported behind a confirmation; the secret never reaches the logs.
+    let (addr, secret) = alfabot::vault::keys::generate();
+    let secret = alfabot::vault::keys::export_base58(&secret);
+    pace().await;
+    let seen = front.messages(ANA).await.len();
+    front.send(ANA, ANA, "/wallet").await;
+    let wallets = front
+        .wait_for(ANA, seen, "wallet", |m| m.text.starts_with("👛"))
+        .await;
+    pace().await;
+    front.press(ANA, ANA, wallets.message_id, "wi").await;
+    front
+        .wait_for(ANA, seen, "the import question", |m| {
+            m.text.contains("Send the secret key")
+        })
+        .await;
+    pace().await;
+    front.send(ANA, ANA, &secret).await;
+    front
+        .wait_for(ANA, seen, "imported", |m| {
+            m.text.contains(&format!("Imported {addr}"))
+        })
+        .await;
+    let user_messages = front.user_messages(ANA).await;
+    let pasted = user_messages
+        .iter()
+        .find(|m| m["text"] == secret.as_str())
+        .expect("the message with the key");
+    assert_eq!(
+        pasted["deleted"], true,
+        "the message holding the key is deleted"
+    );
+    pace().await;
+    let seen = front.messages(ANA).await.len();
+    front.send(ANA, ANA, "/wallet").await;
+    let wallets = front
+        .wait_for(ANA, seen, "wallet", |m| m.text.contains(&addr.to_string()))
+        .await;
+    pace().await;
+    front
+        .press(ANA, ANA, wallets.message_id, &format!("we:{addr}"))
+        .await;
+    let confirm = front
+        .wait_for(ANA, seen, "the warning", |m| {
+            m.text.contains("Anyone who sees")
+        })
+        .await;
+    assert!(!confirm.text.contains(secret.as_str()));
+    pace().await;
+    front
+        .press(ANA, ANA, confirm.message_id, &format!("wey:{addr}"))
+        .await;
+    front
+        .wait_for(ANA, seen, "the secret", |m| {
+            m.text.contains(secret.as_str())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let log = app.log_text();
+    assert!(log.contains("wallet key imported"), "debug log captured");
+    assert!(
+        !log.contains(secret.as_str()),
+        "the secret key is in the log"
+    );
     drop(app);
 }

@@ -158,6 +158,21 @@ impl TelegramFront {
         serde_json::from_value(v["messages"].clone()).expect("messages shape")
     }
 
+    /// What users sent in a chat (with a `deleted` flag per message).
+    pub async fn user_messages(&self, chat_id: i64) -> Vec<Value> {
+        let v: Value = self
+            .http
+            .get(format!("{}/test/user_messages", self.url))
+            .query(&[("token", TOKEN), ("chat_id", &chat_id.to_string())])
+            .send()
+            .await
+            .expect("front user messages")
+            .json()
+            .await
+            .expect("front json");
+        v["messages"].as_array().cloned().unwrap_or_default()
+    }
+
     pub async fn callback_answers(&self) -> Vec<Value> {
         let v: Value = self
             .http
