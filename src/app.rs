@@ -93,6 +93,7 @@ impl App {
         let (vault, source) = crate::vault::load_or_create(
             settings.master_key.as_ref().map(|k| k.expose_secret()),
             settings.master_key_file.as_deref(),
+            std::path::Path::new("."),
         )
         .context("open the key vault (ALFABOT_MASTER_KEY / ALFABOT_MASTER_KEY_FILE)")?;
         match &source {

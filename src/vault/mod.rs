@@ -10,8 +10,9 @@
 //!   here prints a secret (`Debug` is redacted).
 //!
 //! Master keys come from `ALFABOT_MASTER_KEY` / `ALFABOT_MASTER_KEY_FILE`
-//! as comma-separated base64 32-byte keys: ids are 1, 2, … in order and
-//! the last is the one that seals.
+//! as comma-separated base64 32-byte keys; the last is the one that seals.
+//! A key's id is derived from the key itself, so rotation is: append a new
+//! key, run `alfabot keys rotate`, drop the old key.
 //!
 //! `keys` holds the wallet-key helpers (generate, import, export, sign).
 
@@ -28,7 +29,7 @@ use zeroize::Zeroizing;
 
 use crate::domain::UserRef;
 
-const FORMAT: &str = "v1";
+const FORMAT: &str = "v2";
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -36,6 +37,8 @@ pub enum VaultError {
     NoKeys,
     #[error("master key {index} is not base64 of 32 bytes")]
     BadKey { index: usize },
+    #[error("master key {index} is listed twice")]
+    DuplicateKey { index: usize },
     #[error("sealed value is malformed")]
     Malformed,
     #[error("sealed with master key {0}, which is not configured")]
@@ -46,6 +49,19 @@ pub enum VaultError {
     Open,
     #[error("encryption failed")]
     Seal,
+}
+
+/// A master key's id: the first four bytes of a SHA-256 of the key, so a
+/// sealed value names its key whatever the order of the configured list
+/// and after older keys are dropped from it (not a secret: it only tells
+/// keys apart).
+fn key_id(key: &[u8; 32]) -> u32 {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::new()
+        .chain_update(b"alfabot vault master key id\0")
+        .chain_update(key)
+        .finalize();
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
 /// The configured master keys.
@@ -82,7 +98,10 @@ impl MasterKeys {
                 .as_slice()
                 .try_into()
                 .map_err(|_| VaultError::BadKey { index: i + 1 })?;
-            let id = u32::try_from(i + 1).map_err(|_| VaultError::BadKey { index: i + 1 })?;
+            let id = key_id(&key);
+            if keys.iter().any(|(k, _)| *k == id) {
+                return Err(VaultError::DuplicateKey { index: i + 1 });
+            }
             keys.push((id, Zeroizing::new(key)));
         }
         if keys.is_empty() {
@@ -112,7 +131,7 @@ impl MasterKeys {
     }
 }
 
-/// A sealed secret as stored: `v1:<key id>:<base64 nonce>:<base64 ciphertext>`.
+/// A sealed secret as stored: `v2:<key id>:<base64 nonce>:<base64 ciphertext>`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Sealed(String);
 
@@ -250,12 +269,13 @@ pub enum KeySource {
 pub const DEFAULT_KEY_FILE: &str = "alfabot.master.key";
 
 /// The vault from `ALFABOT_MASTER_KEY`, else from the key file (default
-/// [`DEFAULT_KEY_FILE`]); when neither exists a key is generated into the
+/// [`DEFAULT_KEY_FILE`] in `data_dir`); when neither exists a key is generated into the
 /// file (owner-only permissions) and the caller warns: losing that file
 /// loses every stored wallet key.
 pub fn load_or_create(
     key: Option<&str>,
     file: Option<&std::path::Path>,
+    data_dir: &std::path::Path,
 ) -> anyhow::Result<(Vault, KeySource)> {
     use anyhow::Context as _;
     if let Some(k) = key {
@@ -263,7 +283,7 @@ pub fn load_or_create(
         return Ok((Vault::new(keys), KeySource::Environment));
     }
     let path = file.map_or_else(
-        || std::path::PathBuf::from(DEFAULT_KEY_FILE),
+        || data_dir.join(DEFAULT_KEY_FILE),
         std::path::Path::to_path_buf,
     );
     if path.exists() {
@@ -307,6 +327,7 @@ pub async fn rotate_all(settings: &crate::config::Settings) -> anyhow::Result<St
     let (vault, _) = load_or_create(
         settings.master_key.as_ref().map(|k| k.expose_secret()),
         settings.master_key_file.as_deref(),
+        std::path::Path::new("."),
     )?;
     let store = crate::store::connect(settings.database_url.expose_secret()).await?;
     let keys = store.all_keys().await.context("read the stored keys")?;
@@ -406,46 +427,46 @@ mod tests {
         let new = vault(2);
         for (i, s) in sealed.iter().enumerate() {
             let rotated = new.rotate(ALICE, s).unwrap().unwrap();
-            assert_eq!(rotated.key_id().unwrap(), 2);
+            assert_eq!(rotated.key_id().unwrap(), new.current_key_id());
             assert_eq!(
                 &*new.open(ALICE, &rotated).unwrap(),
                 &[u8::try_from(i).unwrap(); 64]
             );
             assert!(new.rotate(ALICE, &rotated).unwrap().is_none());
         }
-        // Without the old key, old seals cannot open: rotation must run first.
+        // Without the old key, old seals cannot open: rotation runs first.
+        // After it, the old key can go: the new seals name the new key.
         let only_new = Vault::new(MasterKeys::parse(&B64.encode([1u8; 32])).unwrap());
         assert!(matches!(
             only_new.open(ALICE, &sealed[0]),
-            Err(VaultError::Open)
+            Err(VaultError::UnknownKey(_))
         ));
+        let rotated = new.rotate(ALICE, &sealed[0]).unwrap().unwrap();
+        assert_eq!(&*only_new.open(ALICE, &rotated).unwrap(), &[0u8; 64]);
     }
 
     #[test]
     fn a_key_file_is_made_once_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k");
-        let missing = load_or_create(None, Some(&path)).unwrap_err();
+        let missing = load_or_create(None, Some(&path), dir.path()).unwrap_err();
         assert!(format!("{missing:#}").contains("does not exist"));
         // The default file is created when nothing is configured.
-        let here = std::env::current_dir().unwrap();
-        std::env::set_current_dir(dir.path()).unwrap();
-        let (v, src) = load_or_create(None, None).unwrap();
-        let (_, again) = load_or_create(None, None).unwrap();
-        std::env::set_current_dir(here).unwrap();
-        assert_eq!(src, KeySource::Generated(DEFAULT_KEY_FILE.into()));
-        assert_eq!(again, KeySource::File(DEFAULT_KEY_FILE.into()));
         let file = dir.path().join(DEFAULT_KEY_FILE);
+        let (v, src) = load_or_create(None, None, dir.path()).unwrap();
+        let (_, again) = load_or_create(None, None, dir.path()).unwrap();
+        assert_eq!(src, KeySource::Generated(file.clone()));
+        assert_eq!(again, KeySource::File(file.clone()));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
             let mode = std::fs::metadata(&file).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let (v2, _) = load_or_create(None, Some(&file)).unwrap();
+        let (v2, _) = load_or_create(None, Some(&file), dir.path()).unwrap();
         let sealed = v.seal(ALICE, b"s").unwrap();
         assert_eq!(&*v2.open(ALICE, &sealed).unwrap(), b"s");
-        let (_, env) = load_or_create(Some(&keys(2)), Some(&path)).unwrap();
+        let (_, env) = load_or_create(Some(&keys(2)), Some(&path), dir.path()).unwrap();
         assert_eq!(env, KeySource::Environment);
     }
 
@@ -457,14 +478,15 @@ mod tests {
             Err(VaultError::BadKey { index: 2 })
         ));
         let k = MasterKeys::parse(&keys(3)).unwrap();
-        assert_eq!(k.current().0, 3);
+        assert_eq!(k.current().0, key_id(&[2u8; 32]), "the last key seals");
+        assert!(matches!(
+            MasterKeys::parse(&format!("{},{}", keys(1), keys(1))),
+            Err(VaultError::DuplicateKey { index: 2 })
+        ));
         assert!(!format!("{k:?}").contains(&B64.encode([0u8; 32])));
-        assert_eq!(
-            MasterKeys::parse(&MasterKeys::generate_base64())
-                .unwrap()
-                .current()
-                .0,
-            1
-        );
+        let fresh = MasterKeys::generate_base64();
+        let k = MasterKeys::parse(&fresh).unwrap();
+        let bytes: [u8; 32] = B64.decode(fresh.as_str()).unwrap().try_into().unwrap();
+        assert_eq!(k.current().0, key_id(&bytes));
     }
 }

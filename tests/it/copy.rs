@@ -435,3 +435,81 @@ async fn paper_and_live_make_the_same_decisions() {
     assert!(pf.iter().all(|f| f.mode == Mode::Paper && f.tx.is_none()));
     assert!(lf.iter().all(|f| f.mode == Mode::Live && f.tx.is_some()));
 }
+
+/// `alfabot keys rotate`: every stored key re-sealed under the newest
+/// master key, every one still opening to the same secret; without the old
+/// key the rotation stops before writing anything.
+#[tokio::test]
+async fn keys_rotate_reseals_every_key_and_loses_nothing() {
+    use alfabot::domain::ports::Store as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
+    let old = MasterKeys::generate_base64();
+    let new = MasterKeys::generate_base64();
+    let env = |keys: &str| {
+        let vars: std::collections::HashMap<String, String> = [
+            ("DATABASE_URL".to_owned(), db.clone()),
+            ("ALFABOT_MASTER_KEY".to_owned(), keys.to_owned()),
+        ]
+        .into();
+        alfabot::config::Settings::from_sources(None, &vars).unwrap()
+    };
+    // Three users' keys sealed under the old master key.
+    let store = alfabot::store::connect(&db).await.unwrap();
+    let vault_old = Vault::new(MasterKeys::parse(&old).unwrap());
+    let mut secrets = Vec::new();
+    for id in 1..=3 {
+        let user = UserRef::new(Platform::Telegram, id);
+        store
+            .upsert_user(&alfabot::domain::ports::UserRecord {
+                user,
+                locale: alfabot::domain::Locale::En,
+                home_chat: alfabot::domain::ChatRef::new(Platform::Telegram, id),
+                active_profile: None,
+                notify: alfabot::domain::NotifyPrefs::default(),
+                created_ms: 0,
+            })
+            .await
+            .unwrap();
+        let (wallet, secret) = keys::generate();
+        let sealed = vault_old.seal(user, secret.expose()).unwrap();
+        store
+            .add_key(&alfabot::domain::ports::KeyRecord {
+                user,
+                wallet,
+                sealed: sealed.as_str().to_owned(),
+                created_ms: 0,
+            })
+            .await
+            .unwrap();
+        secrets.push((user, wallet, *secret.expose()));
+    }
+    // Without the old key nothing opens: refused, nothing written.
+    let before = store.all_keys().await.unwrap();
+    let err = alfabot::vault::rotate_all(&env(&new)).await.unwrap_err();
+    assert!(format!("{err:#}").contains("does not open"), "{err:#}");
+    assert_eq!(store.all_keys().await.unwrap(), before);
+    // With both, every key moves to key 2.
+    let report = alfabot::vault::rotate_all(&env(&format!("{},{}", &*old, &*new)))
+        .await
+        .unwrap();
+    let only_new = Vault::new(MasterKeys::parse(&new).unwrap());
+    let id = only_new.current_key_id();
+    assert_eq!(
+        report,
+        format!("3 of 3 stored keys re-sealed under master key {id}")
+    );
+    // The old key can be dropped now: the new one alone opens everything.
+    for (user, wallet, secret) in &secrets {
+        let k = store.get_key(*user, *wallet).await.unwrap().unwrap();
+        let sealed = alfabot::vault::Sealed::from_stored(k.sealed);
+        assert_eq!(sealed.key_id().unwrap(), id);
+        assert_eq!(&only_new.open(*user, &sealed).unwrap()[..], &secret[..]);
+    }
+    // A second run has nothing to do.
+    let again = alfabot::vault::rotate_all(&env(&new)).await.unwrap();
+    assert_eq!(
+        again,
+        format!("0 of 3 stored keys re-sealed under master key {id}")
+    );
+}

@@ -151,6 +151,8 @@ struct ProfileSlot {
     risk: RiskState,
     open: u32,
     pending_entries: u32,
+    /// Entries in flight by mint (first-buy-only counts them).
+    pending_mints: HashMap<Mint, u32>,
     entered: HashSet<Mint>,
 }
 
@@ -243,6 +245,7 @@ impl CopyBook {
                         risk: RiskState::default(),
                         open: 0,
                         pending_entries: 0,
+                        pending_mints: HashMap::new(),
                         entered: HashSet::new(),
                     },
                 );
@@ -579,11 +582,7 @@ impl CopyBook {
         }
         let key = (id, ev.trader, ev.mint);
         if s.first_buy_only
-            && (slot.entered.contains(&ev.mint)
-                || self
-                    .entries_pending
-                    .keys()
-                    .any(|k| k.0 == id && k.2 == ev.mint))
+            && (slot.entered.contains(&ev.mint) || slot.pending_mints.contains_key(&ev.mint))
         {
             return Err(SkipReason::FirstBuyOnly);
         }
@@ -689,6 +688,7 @@ impl CopyBook {
         };
         let reservation = slot.risk.reserve(ev.trader, size, now);
         slot.pending_entries += 1;
+        *slot.pending_mints.entry(ev.mint).or_default() += 1;
         if matches!(intent, Intent::Consensus { .. }) {
             self.consensus_entered.insert((id, ev.mint), now);
         }
@@ -904,6 +904,12 @@ impl CopyBook {
                     }
                     if let Some(slot) = self.profiles.get_mut(&order.profile) {
                         slot.pending_entries = slot.pending_entries.saturating_sub(1);
+                        if let Some(n) = slot.pending_mints.get_mut(&order.mint) {
+                            *n -= 1;
+                            if *n == 0 {
+                                slot.pending_mints.remove(&order.mint);
+                            }
+                        }
                     }
                 }
             }
