@@ -141,6 +141,8 @@ fn us(d: Duration) -> String {
 }
 
 struct Figures {
+    /// Frame sent → trade event in the engine's hands.
+    feed: Vec<Duration>,
     first: Vec<Duration>,
     last: Vec<Duration>,
     orders: usize,
@@ -158,6 +160,15 @@ impl Figures {
                 us(*v.last().unwrap())
             )
         };
+        if !self.feed.is_empty() {
+            self.feed.sort_unstable();
+            println!("  {what}: frame → event {}", line(&self.feed));
+            rows.push((
+                format!("{what}, frame → trade event"),
+                line(&self.feed),
+                String::new(),
+            ));
+        }
         println!("  {what}: first order {}", line(&self.first));
         println!("  {what}: last order  {}", line(&self.last));
         rows.push((
@@ -209,37 +220,111 @@ async fn engine_path(followers: usize, frames: u32) -> Figures {
     while !feed.is_connected() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // The engine worker, as in the app: one task consuming the feed. It
+    // reports, per frame, when the event arrived and when the first and
+    // the last order were handed to the executor queue.
+    let (rtx, mut rrx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut queue: Vec<alfabot::engine::RiskApproved<alfabot::domain::Order>> =
+            Vec::with_capacity(followers);
+        while let Some(ev) = erx.recv().await {
+            let got = Instant::now();
+            let out = engine.on_trade(&ev);
+            let mut first = None;
+            for d in out.decisions {
+                if let alfabot::engine::CopyOutcome::Place(o) = d.outcome {
+                    queue.push(o);
+                    first.get_or_insert_with(Instant::now);
+                }
+            }
+            let last = Instant::now();
+            let n = queue.len();
+            // Not timed: the executor's reports give the reservations back.
+            for o in queue.drain(..) {
+                engine.on_execution(
+                    o.get(),
+                    &alfabot::domain::Execution::Rejected {
+                        reason: alfabot::domain::SkipReason::Interrupted,
+                        at_ms: 0,
+                    },
+                );
+            }
+            if rtx.send((got, first, last, n)).is_err() {
+                break;
+            }
+        }
+    });
     let mut fig = Figures {
+        feed: Vec::new(),
         first: Vec::new(),
         last: Vec::new(),
         orders: 0,
     };
-    let mut queue: Vec<alfabot::engine::RiskApproved<alfabot::domain::Order>> =
-        Vec::with_capacity(followers);
     for n in 0..frames + 20 {
         ftx.send(trade_frame(&leader_buy(n)).to_string())
             .await
             .unwrap();
-        let ev = erx.recv().await.unwrap();
-        let out = engine.on_trade(&ev);
-        let mut first = None;
-        for d in out.decisions {
-            if let alfabot::engine::CopyOutcome::Place(o) = d.outcome {
-                queue.push(o);
-                first.get_or_insert_with(Instant::now);
-            }
-        }
-        let last = Instant::now();
+        let (got, first, last, placed) = rrx.recv().await.unwrap();
         let sent = srx.recv().await.unwrap();
-        assert_eq!(queue.len(), followers, "every follower's order");
+        assert_eq!(placed, followers, "every follower's order");
         // The first 20 frames warm the caches up.
         if n >= 20 {
+            fig.feed.push(got - sent);
             fig.first.push(first.unwrap() - sent);
             fig.last.push(last - sent);
-            fig.orders += queue.len();
+            fig.orders += placed;
         }
-        // Not timed: the executor's reports give the reservations back.
-        for o in queue.drain(..) {
+    }
+    fig
+}
+
+/// CPU time of this thread, from `/proc/thread-self/stat` (10 ms ticks):
+/// the machine is shared, so wall time alone counts other processes' turns.
+fn cpu_time() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/thread-self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// Part 0: the engine alone, one thread: the decision path's CPU cost per
+/// leader trade (wall and CPU time), without the socket.
+fn engine_alone(followers: usize, frames: u32) -> (Duration, Duration) {
+    let mut engine = Engine::new(EngineConfig::default());
+    for i in 0..followers {
+        let p = profile(i);
+        engine.upsert_profile(p.clone());
+        engine.follow(&Follow {
+            id: i64::try_from(i).unwrap(),
+            profile: p.id,
+            user: p.user,
+            wallet: leader(),
+            overrides: Overrides::default(),
+            created_ms: 0,
+        });
+    }
+    let events: Vec<TradeEvent> = (0..frames).map(|n| leader_buy(2_000_000 + n)).collect();
+    let (mut wall, mut cpu) = (Duration::ZERO, Duration::ZERO);
+    for ev in &events {
+        let (w0, c0) = (Instant::now(), cpu_time());
+        let out = engine.on_trade(ev);
+        let orders: Vec<_> = out
+            .decisions
+            .into_iter()
+            .filter_map(|d| match d.outcome {
+                alfabot::engine::CopyOutcome::Place(o) => Some(o),
+                alfabot::engine::CopyOutcome::Skip(_) => None,
+            })
+            .collect();
+        wall += w0.elapsed();
+        cpu += cpu_time() - c0;
+        assert_eq!(orders.len(), followers);
+        for o in orders {
             engine.on_execution(
                 o.get(),
                 &alfabot::domain::Execution::Rejected {
@@ -249,7 +334,7 @@ async fn engine_path(followers: usize, frames: u32) -> Figures {
             );
         }
     }
-    fig
+    (wall / frames, cpu / frames)
 }
 
 /// Part 2: the application core with a SQLite store (keys stored before
@@ -284,6 +369,7 @@ async fn core_path(followers: usize, frames: u32) -> Figures {
         core.follow(&rec, leader()).await.unwrap();
     }
     let mut fig = Figures {
+        feed: Vec::new(),
         first: Vec::new(),
         last: Vec::new(),
         orders: 0,
@@ -318,14 +404,30 @@ async fn main() {
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
     );
     let mut rows = Vec::new();
+    println!("## the engine alone: one leader trade → {followers} approved orders");
+    let (wall, cpu) = engine_alone(followers, 200);
     println!(
-        "## frame → orders handed to the executor, {followers} followers of one leader, loopback websocket"
+        "  mean per trade: wall {} · CPU {} ({} ns of CPU per follower)",
+        us(wall),
+        us(cpu),
+        cpu.as_nanos() / followers as u128
+    );
+    rows.push((
+        "engine alone, one trade → every follower's order (mean)".to_owned(),
+        format!("wall {} · CPU {}", us(wall), us(cpu)),
+        String::new(),
+    ));
+    println!(
+        "\n## frame → orders handed to the executor, {followers} followers of one leader, loopback websocket"
     );
     let mut a = engine_path(followers, 200).await;
     a.report("feed + engine", &mut rows, "p99 <= 1 ms");
-    println!("\n## the same through the core with SQLite (keys stored before handing over)");
-    let mut b = core_path(followers, 20).await;
-    b.report("core + SQLite", &mut rows, "");
+    // `ALFABOT_BENCH_PART=1` stops here (for profiling the hot path).
+    if std::env::var("ALFABOT_BENCH_PART").as_deref() != Ok("1") {
+        println!("\n## the same through the core with SQLite (keys stored before handing over)");
+        let mut b = core_path(followers, 20).await;
+        b.report("core + SQLite", &mut rows, "");
+    }
     println!("\n| measurement | result | target |\n|---|---|---|");
     for (m, r, t) in rows {
         println!("| {m} | {r} | {t} |");

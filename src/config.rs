@@ -357,7 +357,12 @@ mod tests {
     fn master_key_shape() {
         let key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
         assert!(validate_master_keys(key).is_ok());
-        assert!(validate_master_keys(&format!("{key},{key}")).is_ok());
+        let other = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+        assert!(validate_master_keys(&format!("{key},{other}")).is_ok());
+        assert!(
+            validate_master_keys(&format!("{key},{key}")).is_err(),
+            "a key listed twice"
+        );
         assert!(validate_master_keys("!!!!").is_err());
     }
 }

@@ -67,7 +67,16 @@ pub struct IdempotencyKey(String);
 impl IdempotencyKey {
     #[must_use]
     pub fn copy(profile: ProfileId, leader_signature: &Signature, side: Side) -> Self {
-        Self(format!("{profile}:{leader_signature}:{}", side_code(side)))
+        use std::fmt::Write as _;
+        // Sized once: one allocation per order on the hot path.
+        let sig = leader_signature.as_str();
+        let mut s = String::with_capacity(sig.len() + 24);
+        let _ = write!(s, "{}", profile.0);
+        s.push(':');
+        s.push_str(sig);
+        s.push(':');
+        s.push_str(side_code(side));
+        Self(s)
     }
 
     #[must_use]
@@ -138,6 +147,10 @@ pub struct Order {
     pub latency_ms: u32,
     /// When the trade (or price move) that caused the order happened.
     pub trigger_ms: i64,
+    /// The engine's handle on the order while it is in flight in this
+    /// process (0 = none: an order read back from the store). Not stored.
+    #[serde(skip)]
+    pub ticket: u64,
 }
 
 impl Order {

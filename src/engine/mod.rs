@@ -15,7 +15,7 @@ pub mod curve;
 pub mod follows;
 pub mod recent;
 
-use std::collections::HashMap;
+use analytics::hash::FxHashMap as HashMap;
 
 use crate::domain::ports::CopyNote;
 use crate::domain::{
@@ -65,12 +65,12 @@ pub struct UserAlert {
     pub copies: Vec<CopyNote>,
 }
 
-/// Everything one trade produced: alerts, copy decisions (entries, copied
-/// sells, exits on the price move), risk notices, and what wallet analytics
-/// has to tell (tier changes, discoveries).
+/// Everything one trade produced: copy decisions (entries, copied sells,
+/// exits on the price move), risk notices, and what wallet analytics has to
+/// tell (tier changes, discoveries). The followers' alerts are built from
+/// the decisions by [`Engine::alerts`], after the orders are on their way.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TradeOutput {
-    pub alerts: Vec<UserAlert>,
     pub decisions: Vec<CopyDecision>,
     pub risk: Vec<RiskNotice>,
     pub analytics: Vec<AnalyticsEvent>,
@@ -80,10 +80,7 @@ impl TradeOutput {
     /// Nothing to store or deliver.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.alerts.is_empty()
-            && self.decisions.is_empty()
-            && self.risk.is_empty()
-            && self.analytics.is_empty()
+        self.decisions.is_empty() && self.risk.is_empty() && self.analytics.is_empty()
     }
 }
 
@@ -136,8 +133,8 @@ impl Engine {
             cfg,
             analytics,
             copy,
-            curves: HashMap::new(),
-            leader_balances: HashMap::new(),
+            curves: HashMap::default(),
+            leader_balances: HashMap::default(),
             seen,
             prune_countdown: PRUNE_EVERY,
         }
@@ -328,7 +325,6 @@ impl Engine {
                 leader_before: self.observe_leader(ev),
             };
             out.decisions = self.copy.on_leader_trade(ev, &ctx);
-            out.alerts = self.alerts(ev, &out.decisions);
         }
         if ev.on_curve && self.copy.holds(&ev.mint) {
             let curve = Curve::new(ev.virtual_sol.0, ev.virtual_tokens.0);
@@ -355,18 +351,25 @@ impl Engine {
         self.copy.on_execution(order, exec)
     }
 
-    /// One alert per user following the trader, with each profile's note.
-    fn alerts(&self, ev: &TradeEvent, decisions: &[CopyDecision]) -> Vec<UserAlert> {
-        let mut out: Vec<UserAlert> = Vec::new();
-        let mut at: HashMap<UserRef, usize> = HashMap::new();
-        for d in decisions {
+    /// One alert per user following the trader of `ev`, with each of the
+    /// user's profiles' note, from the trade's decisions (exits by rule are
+    /// not alerts).
+    #[must_use]
+    pub fn alerts(&self, ev: &TradeEvent, decisions: &[CopyDecision]) -> Vec<UserAlert> {
+        let mut out: Vec<UserAlert> = Vec::with_capacity(decisions.len());
+        let mut at: HashMap<UserRef, usize> = HashMap::default();
+        at.reserve(decisions.len());
+        for d in decisions
+            .iter()
+            .filter(|d| d.signature.is_some() && d.leader == ev.trader)
+        {
             let Some(profile) = self.copy.profile(d.profile) else {
                 continue;
             };
             let note = CopyNote {
                 profile_name: profile.name.to_string(),
                 mode: profile.settings.mode,
-                verdict: d.record().verdict,
+                verdict: d.verdict(),
             };
             let i = *at.entry(d.user).or_insert_with(|| {
                 out.push(UserAlert {

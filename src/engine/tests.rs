@@ -81,7 +81,7 @@ fn unfollowed_trades_produce_nothing_but_move_the_price() {
     let mut c = Curve::fresh();
     let ev = trade(&mut c, 1, wallet(1), Side::Buy, 1_000_000_000, None);
     let out = e.on_trade(&ev);
-    assert!(out.alerts.is_empty() && out.decisions.is_empty());
+    assert!(out.decisions.is_empty() && e.alerts(&ev, &out.decisions).is_empty());
     assert_eq!(e.curve(&ev.mint), Some(c));
 }
 
@@ -95,17 +95,18 @@ fn one_alert_per_user_with_a_note_per_profile() {
     follow(&mut e, a, 2, &[leader]);
     follow(&mut e, b, 3, &[leader]);
     let mut c = Curve::fresh();
-    let out = e.on_trade(&trade(&mut c, 1, leader, Side::Buy, 1_000_000_000, None));
+    let ev = trade(&mut c, 1, leader, Side::Buy, 1_000_000_000, None);
+    let out = e.on_trade(&ev);
+    let user_alerts = e.alerts(&ev, &out.decisions);
     assert_eq!(out.decisions.len(), 3);
     assert!(out.decisions.iter().all(|d| d.order().is_some()));
-    let mut alerts: Vec<(UserRef, usize)> = out
-        .alerts
+    let mut alerts: Vec<(UserRef, usize)> = user_alerts
         .iter()
         .map(|a| (a.alert.user, a.copies.len()))
         .collect();
     alerts.sort();
     assert_eq!(alerts, vec![(a, 2), (b, 1)]);
-    assert_eq!(out.alerts[0].alert.wallet, leader);
+    assert_eq!(user_alerts[0].alert.wallet, leader);
     assert_eq!(e.follower_users(&leader), vec![a, b]);
 }
 

@@ -174,6 +174,9 @@ pub struct Core {
     due: tokio::sync::Mutex<DueQueue>,
     /// Live orders executing in this process (not reconciled meanwhile).
     live_in_flight: Mutex<HashSet<crate::domain::IdempotencyKey>>,
+    /// Live orders of this process whose outcome was unknown, with their
+    /// engine tickets, so reconciling one settles its reservation.
+    unknown: Mutex<HashMap<crate::domain::IdempotencyKey, u64>>,
     outbox: Arc<Notify>,
     /// Analytics states taken from the engine but not yet saved (a failed
     /// flush keeps them for the next one). The async lock also makes
@@ -217,6 +220,7 @@ impl Core {
             wall_clock: parts.wall_clock,
             due: tokio::sync::Mutex::new(DueQueue::default()),
             live_in_flight: Mutex::new(HashSet::new()),
+            unknown: Mutex::new(HashMap::new()),
             outbox: Arc::new(Notify::new()),
             unsaved: tokio::sync::Mutex::new(Vec::new()),
             discoveries: Mutex::new(VecDeque::new()),
@@ -361,7 +365,15 @@ impl Core {
     }
 
     async fn reconcile_one(&self, record: &OrderRecord) -> anyhow::Result<bool> {
-        let order = &record.order;
+        let mut order = record.order.clone();
+        let ticket = self
+            .unknown
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&order.key)
+            .copied();
+        order.ticket = ticket.unwrap_or(0);
+        let order = &order;
         let market = self.market(order);
         let exec = match self.executors.of(order.mode) {
             Some(x) => x.reconcile(record, &market).await,
@@ -373,6 +385,10 @@ impl Core {
         match exec {
             Ok(Some(exec)) => {
                 tracing::info!(key = %order.key, status = ?record.status, "order reconciled");
+                self.unknown
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&order.key);
                 self.apply_execution(order, exec).await?;
                 Ok(true)
             }
@@ -558,12 +574,19 @@ impl Core {
         use std::sync::atomic::Ordering::Relaxed;
         self.counters.trades.fetch_add(1, Relaxed);
         self.run_due(ev.timestamp_ms).await?;
-        let TradeOutput {
+        let (
+            TradeOutput {
+                decisions,
+                risk,
+                analytics,
+            },
             alerts,
-            decisions,
-            risk,
-            analytics,
-        } = self.engine().on_trade(ev);
+        ) = {
+            let mut e = self.engine();
+            let out = e.on_trade(ev);
+            let alerts = e.alerts(ev, &out.decisions);
+            (out, alerts)
+        };
         if alerts.is_empty() && decisions.is_empty() && risk.is_empty() && analytics.is_empty() {
             return Ok(());
         }
@@ -714,8 +737,14 @@ impl Core {
                         tracing::error!(key = %order.key, error = format!("{e:#}"), "recording a live execution failed");
                     }
                 }
-                Err(e) => tracing::warn!(key = %order.key, error = format!("{e:#}"),
-                    "live order outcome unknown; it will be reconciled"),
+                Err(e) => {
+                    tracing::warn!(key = %order.key, error = format!("{e:#}"),
+                        "live order outcome unknown; it will be reconciled");
+                    me.unknown
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(order.key.clone(), order.ticket);
+                }
             }
         });
     }

@@ -63,13 +63,23 @@ async fn metrics(State(s): State<WebState>) -> impl IntoResponse {
             c.alerts.load(Relaxed),
         ),
         (
-            "alfabot_paper_fills_total",
-            "Paper fills recorded",
+            "alfabot_orders_total",
+            "Approved orders recorded and handed to an executor",
+            c.orders.load(Relaxed),
+        ),
+        (
+            "alfabot_fills_total",
+            "Fills recorded (paper and live)",
             c.fills.load(Relaxed),
         ),
         (
+            "alfabot_order_rejects_total",
+            "Orders an executor did not execute",
+            c.rejects.load(Relaxed),
+        ),
+        (
             "alfabot_copy_skips_total",
-            "Copies skipped",
+            "Copies skipped (with a reason in the skip log)",
             c.skips.load(Relaxed),
         ),
     ] {

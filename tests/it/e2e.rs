@@ -754,6 +754,10 @@ async fn telegram_copytrader_profile_follow_copy_and_reports() {
             ("ALFABOT_ANALYTICS_MIN_OUTCOMES", "1".to_owned()),
             // The secret must not reach the logs even at debug level.
             ("RUST_LOG", "debug".to_owned()),
+            // No public hosts: balances come from a closed local port
+            // (shown as unknown), at once.
+            ("SOLANA_RPC_URL", "http://127.0.0.1:9".to_owned()),
+            ("JUPITER_API_URL", "http://127.0.0.1:9".to_owned()),
         ],
     )
     .await;

@@ -448,6 +448,7 @@ impl Trade {
             priority_fee: Lamports(100_000),
             latency_ms: 400,
             trigger_ms: at,
+            ticket: 0,
         }
     }
 

@@ -5,7 +5,7 @@
 //! Not DoS-resistant in theory; in practice the keys are ed25519 public keys
 //! (each costs a key generation to grind) and small integer ids we assign.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 const SEED: u64 = 0xf135_7aea_2e62_a9c5;
@@ -70,6 +70,8 @@ impl Hasher for FxHasher {
 pub type FxBuild = BuildHasherDefault<FxHasher>;
 /// A `HashMap` with [`FxHasher`].
 pub type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+/// A `HashSet` with [`FxHasher`].
+pub type FxHashSet<K> = HashSet<K, FxBuild>;
 
 #[cfg(test)]
 mod tests {

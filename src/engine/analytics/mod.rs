@@ -46,7 +46,7 @@
 
 mod board;
 pub mod fifo;
-mod hash;
+pub(crate) mod hash;
 mod index;
 mod mint;
 mod pending;

@@ -23,7 +23,7 @@ pub mod signals;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use crate::engine::analytics::hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::domain::{
     BuyMode, CopySells, DecisionRecord, Execution, ExitReason, Fill, Follow, IdempotencyKey,
@@ -83,15 +83,21 @@ impl CopyDecision {
             side: self.side,
             signature: self.signature.clone(),
             at_ms: self.at_ms,
-            verdict: match &self.outcome {
-                CopyOutcome::Place(o) => Verdict::Placed {
-                    key: o.key.clone(),
-                    intent: o.intent,
-                    sol: o.sol_in,
-                    tokens: o.tokens_in,
-                },
-                CopyOutcome::Skip(reason) => Verdict::Skipped { reason: *reason },
+            verdict: self.verdict(),
+        }
+    }
+
+    /// Placed (with the order's figures) or skipped (with the reason).
+    #[must_use]
+    pub fn verdict(&self) -> Verdict {
+        match &self.outcome {
+            CopyOutcome::Place(o) => Verdict::Placed {
+                key: o.key.clone(),
+                intent: o.intent,
+                sol: o.sol_in,
+                tokens: o.tokens_in,
             },
+            CopyOutcome::Skip(reason) => Verdict::Skipped { reason: *reason },
         }
     }
 
@@ -182,7 +188,9 @@ pub struct CopyBook {
     positions: HashMap<PositionKey, Position>,
     /// Open positions by mint (exits on price moves).
     by_mint: HashMap<Mint, Vec<(ProfileId, WalletAddress)>>,
-    in_flight: HashMap<IdempotencyKey, InFlight>,
+    /// Orders in flight by ticket (see [`Order::ticket`]).
+    in_flight: HashMap<u64, InFlight>,
+    last_ticket: u64,
     entries_pending: HashMap<PositionKey, u32>,
     sells_pending: HashSet<PositionKey>,
     tapes: HashMap<Mint, MintTape>,
@@ -245,8 +253,8 @@ impl CopyBook {
                         risk: RiskState::default(),
                         open: 0,
                         pending_entries: 0,
-                        pending_mints: HashMap::new(),
-                        entered: HashSet::new(),
+                        pending_mints: HashMap::default(),
+                        entered: HashSet::default(),
                     },
                 );
             }
@@ -474,6 +482,11 @@ impl CopyBook {
 
     // ---- trades ----------------------------------------------------------
 
+    fn next_ticket(&mut self) -> u64 {
+        self.last_ticket += 1;
+        self.last_ticket
+    }
+
     /// Forgets mint tapes idle for `idle_ms` unless a position holds the mint.
     pub fn prune(&mut self, now_ms: i64, idle_ms: i64) {
         let held = &self.by_mint;
@@ -685,6 +698,10 @@ impl CopyBook {
             priority_fee: s.priority_fee,
             latency_ms: s.latency_ms,
             trigger_ms: now,
+            ticket: {
+                self.last_ticket += 1;
+                self.last_ticket
+            },
         };
         let reservation = slot.risk.reserve(ev.trader, size, now);
         slot.pending_entries += 1;
@@ -694,7 +711,7 @@ impl CopyBook {
         }
         *self.entries_pending.entry(key).or_default() += 1;
         self.in_flight
-            .insert(order.key.clone(), InFlight::Entry(reservation));
+            .insert(order.ticket, InFlight::Entry(reservation));
         Ok(RiskApproved::approve(order))
     }
 
@@ -773,8 +790,8 @@ impl CopyBook {
         now: i64,
     ) -> RiskApproved<Order> {
         self.sells_pending.insert(key);
-        self.in_flight
-            .insert(order_key.clone(), InFlight::Sell(before));
+        let ticket = self.next_ticket();
+        self.in_flight.insert(ticket, InFlight::Sell(before));
         RiskApproved::approve(Order {
             key: order_key,
             profile: key.0,
@@ -793,6 +810,7 @@ impl CopyBook {
             priority_fee: s.priority_fee,
             latency_ms: s.latency_ms,
             trigger_ms: now,
+            ticket,
         })
     }
 
@@ -892,7 +910,7 @@ impl CopyBook {
     /// (already settled) change nothing but still get their log entry.
     pub fn on_execution(&mut self, order: &Order, exec: &Execution) -> ExecOutcome {
         let key = order.position_key();
-        let flight = self.in_flight.remove(&order.key);
+        let flight = self.in_flight.remove(&order.ticket);
         match order.side {
             Side::Buy => {
                 if flight.is_some() {

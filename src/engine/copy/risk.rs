@@ -5,7 +5,7 @@
 //! Days are UTC days of the engine clock (event time in replay and
 //! simulation), so a backtest and a live run count the same.
 
-use std::collections::HashMap;
+use crate::engine::analytics::hash::FxHashMap as HashMap;
 
 use crate::domain::{Lamports, ProfileSettings, RiskEvent, RiskTier, SkipReason, WalletAddress};
 

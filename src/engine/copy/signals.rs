@@ -12,7 +12,9 @@
 //! - size: the analytics size factor of the leader's buy (1.0 at 0.1 SOL
 //!   and below, 1.5 at 10 SOL and above, log-linear between).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::engine::analytics::hash::FxHashMap as HashMap;
 
 use crate::domain::{Lamports, Mint, WalletAddress};
 use crate::engine::analytics::score::size_factor;

@@ -33,7 +33,7 @@ impl World {
     fn new() -> Self {
         Self {
             engine: Engine::new(EngineConfig::default()),
-            curves: HashMap::new(),
+            curves: HashMap::default(),
             sig: 0,
             now: T0,
             paper: PaperExecutor::new(Fees::default()),
