@@ -78,6 +78,25 @@ fn profile(i: usize) -> Profile {
     }
 }
 
+/// An engine with `followers` profiles (of as many users) following the
+/// leader.
+fn engine_with(followers: usize) -> Engine {
+    let mut engine = Engine::new(EngineConfig::default());
+    for i in 0..followers {
+        let p = profile(i);
+        engine.upsert_profile(p.clone());
+        engine.follow(&Follow {
+            id: i64::try_from(i).unwrap(),
+            profile: p.id,
+            user: p.user,
+            wallet: leader(),
+            overrides: Overrides::default(),
+            created_ms: 0,
+        });
+    }
+    engine
+}
+
 /// The leader's buy of a fresh token `n`.
 fn leader_buy(n: u32) -> TradeEvent {
     let mut c = Curve::fresh();
@@ -188,19 +207,7 @@ impl Figures {
 /// Part 1: the feed client and the engine, in process, no I/O but the
 /// loopback socket.
 async fn engine_path(followers: usize, frames: u32) -> Figures {
-    let mut engine = Engine::new(EngineConfig::default());
-    for i in 0..followers {
-        let p = profile(i);
-        engine.upsert_profile(p.clone());
-        engine.follow(&Follow {
-            id: i64::try_from(i).unwrap(),
-            profile: p.id,
-            user: p.user,
-            wallet: leader(),
-            overrides: Overrides::default(),
-            created_ms: 0,
-        });
-    }
+    let mut engine = engine_with(followers);
     let (ftx, frx) = mpsc::channel(16);
     let (stx, mut srx) = mpsc::unbounded_channel();
     let url = server(frx, stx).await;
@@ -295,19 +302,7 @@ fn cpu_time() -> Duration {
 /// Part 0: the engine alone, one thread: the decision path's CPU cost per
 /// leader trade (wall and CPU time), without the socket.
 fn engine_alone(followers: usize, frames: u32) -> (Duration, Duration) {
-    let mut engine = Engine::new(EngineConfig::default());
-    for i in 0..followers {
-        let p = profile(i);
-        engine.upsert_profile(p.clone());
-        engine.follow(&Follow {
-            id: i64::try_from(i).unwrap(),
-            profile: p.id,
-            user: p.user,
-            wallet: leader(),
-            overrides: Overrides::default(),
-            created_ms: 0,
-        });
-    }
+    let mut engine = engine_with(followers);
     let events: Vec<TradeEvent> = (0..frames).map(|n| leader_buy(2_000_000 + n)).collect();
     let (mut wall, mut cpu) = (Duration::ZERO, Duration::ZERO);
     for ev in &events {

@@ -15,7 +15,8 @@ use crate::domain::profile::ProfileNameError;
 use crate::domain::{Locale, Profile, ProfileId, ProfileName, Setting, SettingError, SettingKind};
 use crate::service::{ProfileError, SettingChange};
 
-fn toast(text: String) -> ChatResponse {
+/// A reply that is only a toast (the button press's answer).
+pub(super) fn toast(text: String) -> ChatResponse {
     ChatResponse {
         toast: Some(text),
         ..ChatResponse::default()

@@ -10,6 +10,7 @@
 //! with a warning ([`looks_like_secret`]).
 
 use super::action::Action;
+use super::copytrader::toast;
 use super::dialogue::{self, Dialogue};
 use super::i18n::t;
 use super::view::{Button, ChatResponse, View};
@@ -61,13 +62,6 @@ fn wallet_error(l: Locale, e: WalletError) -> anyhow::Result<String> {
         WalletError::Sealed => t(l, "wallet.error.sealed", &[]),
         WalletError::Unexpected(e) => return Err(e),
     })
-}
-
-fn toast(text: String) -> ChatResponse {
-    ChatResponse {
-        toast: Some(text),
-        ..ChatResponse::default()
-    }
 }
 
 /// The keys page.
