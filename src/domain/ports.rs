@@ -36,6 +36,9 @@ impl Clock for SystemClock {
     }
 }
 
+/// The most messages of one chat that [`Store::pending`] returns at once.
+pub const PENDING_PER_CHAT: u32 = 20;
+
 /// A stored user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRecord {
@@ -383,7 +386,9 @@ pub trait Store: Send + Sync {
 
     /// Queues messages in one batch; returns their ids in order.
     async fn enqueue(&self, messages: &[NewMessage], now_ms: i64) -> anyhow::Result<Vec<i64>>;
-    /// Unsent messages, oldest first, at most `limit`.
+    /// Unsent messages, oldest first, at most `limit`, and at most
+    /// [`PENDING_PER_CHAT`] of any one chat (the oldest), so a chat that
+    /// cannot take messages now does not hide the others'.
     async fn pending(&self, limit: u32) -> anyhow::Result<Vec<OutboxMessage>>;
     async fn mark_sent(&self, id: i64, now_ms: i64) -> anyhow::Result<()>;
     /// Records a failed attempt; after `give_up_after` attempts the message

@@ -29,7 +29,8 @@ use sqlx::sqlite::{
 };
 
 use crate::domain::ports::{
-    Balances, KeyRecord, NewMessage, OrderRecord, OrderStatus, OutboxMessage, Store, UserRecord,
+    Balances, KeyRecord, NewMessage, OrderRecord, OrderStatus, OutboxMessage, PENDING_PER_CHAT,
+    Store, UserRecord,
 };
 use crate::domain::{
     Address, DecisionRecord, Fill, Follow, IdempotencyKey, Mint, NotifyPrefs, Order, Overrides,
@@ -1266,11 +1267,17 @@ impl Store for SqlStore {
             sqlx::query_as(
                 "SELECT id, chat_platform, chat_id, user_platform, user_id, payload,
                         created_ms, attempts, silent
-                 FROM outbox WHERE sent_ms IS NULL AND NOT parked
+                 FROM (SELECT id, chat_platform, chat_id, user_platform, user_id, payload,
+                              created_ms, attempts, silent,
+                              ROW_NUMBER() OVER (PARTITION BY chat_platform, chat_id
+                                                 ORDER BY id) AS nth
+                       FROM outbox WHERE sent_ms IS NULL AND NOT parked) AS waiting
+                 WHERE nth <= $2
                  ORDER BY id
                  LIMIT $1",
             )
             .bind(i64::from(limit))
+            .bind(i64::from(PENDING_PER_CHAT))
             .fetch_all(pool)
             .await
         })

@@ -22,7 +22,7 @@ use crate::chat::command::COMMANDS;
 use crate::chat::{ChatRequest, ChatResponse, ChatService, Input, View, i18n};
 use crate::config::TelegramSettings;
 use crate::domain::{ChatKind, ChatRef, Locale, Platform, UserRef};
-use crate::notify::ChatSender;
+use crate::notify::{ChatSender, Undeliverable};
 
 pub type TgBot = Throttle<Bot>;
 
@@ -230,9 +230,79 @@ impl TelegramSender {
 #[async_trait]
 impl ChatSender for TelegramSender {
     async fn send(&self, chat: ChatRef, view: &View, silent: bool) -> anyhow::Result<()> {
-        send_view(&self.bot, ChatId(chat.id), view, silent)
-            .await
-            .context("Telegram sendMessage")?;
-        Ok(())
+        match send_view(&self.bot, ChatId(chat.id), view, silent).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let why = undeliverable(&e);
+                let err = anyhow::Error::new(e).context("Telegram sendMessage");
+                Err(match why {
+                    Some(why) => err.context(why),
+                    None => err,
+                })
+            }
+        }
+    }
+}
+
+/// What a failed send means for the outbox: a chat that refuses the bot
+/// for good, a wait the Bot API asked for, or (`None`) something that may
+/// pass.
+fn undeliverable(e: &RequestError) -> Option<Undeliverable> {
+    match e {
+        RequestError::RetryAfter(secs) => Some(Undeliverable::RetryAfter(secs.duration())),
+        RequestError::MigrateToChatId(to) => Some(Undeliverable::Refused(format!(
+            "the group became the supergroup {to}"
+        ))),
+        RequestError::Api(
+            api @ (ApiError::BotBlocked
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::BotKickedFromChannel
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots
+            | ApiError::ChatNotFound
+            | ApiError::NotEnoughRightsToPostMessages
+            | ApiError::MessageIsTooLong
+            | ApiError::MessageTextIsEmpty),
+        ) => Some(Undeliverable::Refused(api.to_string())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use teloxide::types::Seconds;
+
+    use super::*;
+
+    #[test]
+    fn send_errors_say_what_the_outbox_should_do() {
+        assert_eq!(
+            undeliverable(&RequestError::RetryAfter(Seconds::from_seconds(7))),
+            Some(Undeliverable::RetryAfter(Duration::from_secs(7)))
+        );
+        for gone in [
+            ApiError::BotBlocked,
+            ApiError::ChatNotFound,
+            ApiError::UserDeactivated,
+        ] {
+            assert!(
+                matches!(
+                    undeliverable(&RequestError::Api(gone)),
+                    Some(Undeliverable::Refused(_))
+                ),
+                "refused for good"
+            );
+        }
+        // Anything else may pass: retried with backoff.
+        assert_eq!(
+            undeliverable(&RequestError::Api(ApiError::Unknown("Bad Gateway".into()))),
+            None
+        );
+        let e = RequestError::Io(std::sync::Arc::new(std::io::Error::other("reset")));
+        assert_eq!(undeliverable(&e), None);
     }
 }

@@ -2,9 +2,12 @@
 //! socket, and replay/sim through `feed::spawn`.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
-use alfabot::domain::{Side, TradeEvent, WalletAddress};
+use alfabot::domain::{
+    Platform, ProfileName, ProfileSettings, Side, TradeEvent, UserRef, WalletAddress,
+};
 use alfabot::feed::{
     self, FeedHandle, FeedSettings, FeedSpec, PumpPortalSettings, Speed, read_replay,
 };
@@ -12,6 +15,9 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
+use alfabot::service::FeedControl;
+
+use crate::support::core::paper_core;
 use crate::support::pumpportal::{FakePumpPortal, frames_from_jsonl};
 
 const DATA: &str = concat!(
@@ -377,4 +383,98 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
     i64::try_from(d.as_millis()).unwrap()
+}
+
+/// The core drives the real client's subscriptions.
+struct Subscriptions(FeedHandle);
+
+impl FeedControl for Subscriptions {
+    fn subscribe(&self, wallet: WalletAddress) {
+        self.0.follow(wallet);
+    }
+    fn unsubscribe(&self, wallet: WalletAddress) {
+        self.0.unfollow(wallet);
+    }
+}
+
+/// `subscribeAccountTrade` follows the set of wallets anyone follows: two
+/// users and two profiles of one user on the same wallet make one
+/// subscription, dropped only when the last follow goes (an untrack, or a
+/// deleted profile), and taken again by the next follower.
+#[tokio::test]
+async fn account_subscription_lasts_until_the_last_follower_leaves() {
+    let server = FakePumpPortal::start().await;
+    let live = start(settings(server.url(), None));
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("subs.db").display());
+    let core = paper_core(
+        &db,
+        ProfileSettings::default(),
+        Arc::new(Subscriptions(live.handle.clone())),
+    )
+    .await;
+    let wallet = WalletAddress::parse("8jGai9a8U4RSzDnweCgeVZJBLxMTrNsrhHbGrCF8F3Ks").unwrap();
+    let key = wallet.to_string();
+    let subscribed = |on: bool| {
+        let key = key.clone();
+        move |p: &FakePumpPortal| p.subscriptions().contains(&key) == on
+    };
+    let ada = core
+        .user(UserRef::new(Platform::Telegram, 1), None)
+        .await
+        .unwrap();
+    let bob = core
+        .user(UserRef::new(Platform::Telegram, 2), None)
+        .await
+        .unwrap();
+
+    core.follow(&ada, wallet).await.unwrap();
+    server
+        .wait_for("the first follow", WAIT, subscribed(true))
+        .await;
+    core.follow(&bob, wallet).await.unwrap();
+    let bob_second = core
+        .create_profile(&bob, &ProfileName::parse("swing").unwrap())
+        .await
+        .unwrap();
+    core.follow_into(&bob_second, wallet).await.unwrap();
+
+    // Ada leaves; Bob still follows in two profiles.
+    assert!(core.unfollow(ada.user, wallet).await.unwrap());
+    // Bob's second profile goes with its follow; his first still follows.
+    core.delete_profile(bob.user, bob_second.id).await.unwrap();
+    // A marker after those changes: once the server has it, every request
+    // the changes made has arrived too (one socket, in order).
+    let marker = WalletAddress::from_bytes([7; 32]);
+    core.follow(&ada, marker).await.unwrap();
+    server
+        .wait_for("the marker", WAIT, |p| {
+            p.subscriptions().contains(&marker.to_string())
+        })
+        .await;
+    assert!(
+        server.subscriptions().contains(&key),
+        "still followed by Bob: {:?}",
+        server.received()
+    );
+    let unsubscribes = |p: &FakePumpPortal| {
+        p.received()
+            .iter()
+            .filter(|r| r.contains("unsubscribeAccountTrade") && r.contains(&key))
+            .count()
+    };
+    assert_eq!(unsubscribes(&server), 0, "{:?}", server.received());
+
+    // The last follower leaves: unsubscribed once.
+    assert!(core.unfollow(bob.user, wallet).await.unwrap());
+    server
+        .wait_for("the last unfollow", WAIT, subscribed(false))
+        .await;
+    assert_eq!(unsubscribes(&server), 1, "{:?}", server.received());
+    // A new follower subscribes it again.
+    core.follow(&bob, wallet).await.unwrap();
+    server
+        .wait_for("a new follower", WAIT, subscribed(true))
+        .await;
+    live.stop.send(true).unwrap();
 }

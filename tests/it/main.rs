@@ -6,6 +6,7 @@ mod copy;
 mod e2e;
 mod feed;
 mod live;
+mod notify;
 mod service;
 mod session;
 mod store;

@@ -238,6 +238,7 @@ conformance! {
         outbox_pending_oldest_first_until_sent,
         outbox_enqueues_batches_in_order_with_silent_flags,
         outbox_failures_count_then_park,
+        outbox_pending_caps_each_chats_share,
         outbox_carries_tier_alerts,
         outbox_carries_every_payload_kind,
         wallet_states_upsert_and_load_by_wallet,
@@ -2844,6 +2845,57 @@ async fn outbox_enqueues_batches_in_order_with_silent_flags(store: &dyn Store) {
     let pending = store.pending(2_000).await.unwrap();
     assert_eq!(pending.len(), 1_103);
     assert_eq!(pending[3..].to_vec(), as_pending(&big_ids, &big, 200));
+}
+
+/// A chat with a long queue (say, one that is failing) takes at most
+/// `PENDING_PER_CHAT` places of a batch, its oldest, so other chats'
+/// messages are still loaded.
+async fn outbox_pending_caps_each_chats_share(store: &dyn Store) {
+    let busy = ChatRef::new(Platform::Telegram, ALICE.id);
+    let quiet = ChatRef::new(Platform::Telegram, -1_009);
+    let per_chat = alfabot::domain::ports::PENDING_PER_CHAT;
+    let many: Vec<NewMessage> = (0..per_chat + 15)
+        .map(|i| message(busy, ALICE, alert(ALICE, i64::from(i)), false))
+        .collect();
+    let busy_ids = store.enqueue(&many, 1).await.unwrap();
+    let quiet_id = enqueue_one(store, quiet, alert(ALICE, 999), 2).await;
+
+    let pending = store.pending(1_000).await.unwrap();
+    let busy_got: Vec<i64> = pending
+        .iter()
+        .filter(|m| m.chat == busy)
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(
+        busy_got,
+        busy_ids[..per_chat as usize],
+        "the busy chat's oldest"
+    );
+    assert_eq!(
+        pending.iter().filter(|m| m.chat == quiet).count(),
+        1,
+        "the quiet chat's message is loaded behind the busy chat's queue"
+    );
+    assert_eq!(pending.last().map(|m| m.id), Some(quiet_id), "oldest first");
+    // The limit still applies, oldest first across chats.
+    let first = store.pending(5).await.unwrap();
+    assert_eq!(
+        first.iter().map(|m| m.id).collect::<Vec<_>>(),
+        busy_ids[..5]
+    );
+    // Once the busy chat's first messages are sent, the next ones come up.
+    for id in &busy_ids[..10] {
+        store.mark_sent(*id, 3).await.unwrap();
+    }
+    let busy_next: Vec<i64> = store
+        .pending(1_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.chat == busy)
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(busy_next, busy_ids[10..10 + per_chat as usize]);
 }
 
 async fn outbox_failures_count_then_park(store: &dyn Store) {

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: fake peers and fixtures.
 
 pub mod app;
+pub mod core;
 pub mod jupiter;
 pub mod market;
 pub mod pumpportal;
