@@ -250,6 +250,12 @@ impl App {
             }
             None => None,
         };
+        if settings.discord_token.is_some() {
+            tracing::warn!(
+                "DISCORD_BOT_TOKEN is set, but this version of alfabot has no Discord transport \
+                 yet: it is ignored (Telegram and the console are served)"
+            );
+        }
         let service = Arc::new(ChatService::new(Arc::clone(&core), bot_username));
         if let Some(bot) = tg_bot {
             tasks.spawn(telegram::run(bot, Arc::clone(&service), shutdown.clone()));

@@ -207,7 +207,7 @@ impl Settings {
             .context("ALFABOT_FEE_BPS must be a whole number")
             .and_then(|b| Bps::new(b).context("ALFABOT_FEE_BPS"))?;
         let demo_follows = get("ALFABOT_DEMO_FOLLOWS")
-            .unwrap_or("3")
+            .unwrap_or("5")
             .parse()
             .context("ALFABOT_DEMO_FOLLOWS must be a whole number")?;
         let analytics_flush = match get("ALFABOT_ANALYTICS_FLUSH_SECS").map(str::parse::<u64>) {
@@ -255,7 +255,9 @@ impl Settings {
         match self.console {
             ConsoleMode::On => true,
             ConsoleMode::Off => false,
-            ConsoleMode::Auto => self.telegram.is_none() && self.discord_token.is_none(),
+            // Discord has no transport yet: a token alone leaves the
+            // console on, so the process still has a chat.
+            ConsoleMode::Auto => self.telegram.is_none(),
         }
     }
 }
@@ -296,6 +298,14 @@ mod tests {
             s.analytics_min_outcomes,
             AnalyticsConfig::default().min_outcomes
         );
+    }
+
+    #[test]
+    fn a_discord_token_alone_keeps_the_console() {
+        let s = Settings::from_sources(None, &env(&[("DISCORD_BOT_TOKEN", "x.y.z")])).unwrap();
+        assert!(s.discord_token.is_some());
+        assert!(s.console_enabled(), "Discord is not served yet");
+        assert_eq!(s.demo_follows, 5);
     }
 
     #[test]

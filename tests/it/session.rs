@@ -424,3 +424,119 @@ async fn redis_instances_share_claims_and_callbacks() {
     assert!(claimed_a && !claimed_b);
     assert_eq!(seen_by_b.as_deref(), Some("from a"));
 }
+
+// ------------------------------------------------------- Redis over TLS
+
+/// A `redis-server` of the test's own, TLS only, with a self-signed
+/// certificate made by `openssl`; killed on drop.
+struct TlsRedis {
+    _dir: tempfile::TempDir,
+    child: std::process::Child,
+    port: u16,
+}
+
+impl TlsRedis {
+    /// `None` (after saying so) when redis-server or openssl is missing
+    /// outside CI; in CI both are required.
+    fn start() -> Option<Self> {
+        use std::process::{Command, Stdio};
+        let have = |bin: &str, arg: &str| {
+            Command::new(bin)
+                .arg(arg)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !(have("redis-server", "--version") && have("openssl", "version")) {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but redis-server or openssl is missing: the TLS Redis test must run"
+            );
+            eprintln!("skipped: Redis over TLS (redis-server or openssl missing)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args([
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(made.success(), "openssl made no certificate");
+        let port = crate::support::app::free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", "0", "--tls-port", &port.to_string()])
+            .arg("--tls-cert-file")
+            .arg(&cert)
+            .arg("--tls-key-file")
+            .arg(&key)
+            .arg("--tls-ca-cert-file")
+            .arg(&cert)
+            .args(["--tls-auth-clients", "no", "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Some(Self {
+            _dir: dir,
+            child,
+            port,
+        })
+    }
+}
+
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `rediss://` URLs work: the session store over TLS passes the same
+/// cases as over plain TCP. (`#insecure` skips certificate checks, since
+/// no public authority signed the test's certificate; a real server's is
+/// checked against the web's root authorities.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_over_tls_serves_sessions() {
+    let Some(server) = TlsRedis::start() else {
+        return;
+    };
+    let url = format!("rediss://127.0.0.1:{}/#insecure", server.port);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let store = loop {
+        match RedisSessions::connect(&url, "alfabot-test:tls:").await {
+            Ok(s) => break s,
+            Err(e) => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no TLS connection: {e:#}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let store: Store = Arc::new(store);
+    dialogue_get_set_overwrite_clear(Arc::clone(&store)).await;
+    callback_round_trip(Arc::clone(&store)).await;
+    claim_true_once_then_false(store).await;
+    // Without TLS the same server refuses (it has no plain port).
+    let plain = format!("redis://127.0.0.1:{}", server.port);
+    assert!(RedisSessions::connect(&plain, "x:").await.is_err());
+}
