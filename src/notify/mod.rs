@@ -53,8 +53,11 @@ pub enum Undeliverable {
 }
 
 impl Undeliverable {
+    /// The reason attached to `e`, as its context or as an error in its
+    /// chain.
     fn of(e: &anyhow::Error) -> Option<&Self> {
-        e.chain().find_map(|c| c.downcast_ref::<Self>())
+        e.downcast_ref::<Self>()
+            .or_else(|| e.chain().find_map(|c| c.downcast_ref::<Self>()))
     }
 }
 

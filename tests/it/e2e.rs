@@ -214,7 +214,7 @@ async fn telegram_user_tracks_a_wallet_and_gets_alerts_and_paper_copies() {
         }
     }
     assert!(sold_copies > 0, "a leader sell was copied on paper");
-    latency_phase(&front, &pp, &events, &wallet, &mut latencies).await;
+    latency_phase(&front, &pp, &app, &events, &wallet, &mut latencies).await;
 
     // /list → press "untrack" → confirmation, the list is edited, the feed
     // unsubscribes, and no more alerts arrive.
@@ -286,6 +286,7 @@ const LATENCY_SPACING: Duration = Duration::from_millis(1_600);
 async fn latency_phase(
     front: &TelegramFront,
     pp: &FakePumpPortal,
+    app: &AppProcess,
     events: &[TradeEvent],
     wallet: &str,
     latencies: &mut Vec<i64>,
@@ -362,6 +363,53 @@ async fn latency_phase(
     eprint!("{report}");
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-latency.txt");
     std::fs::write(&out, report).expect("write the latency report");
+    // Delivery when Telegram refuses: the alert to a follower who blocked
+    // the bot (403) is dropped, not retried (a retry would pass: the
+    // refusal is injected once), and holds up no one; a rate-limited chat
+    // (429, retry after 1 s) gets its alert once the wait is over.
+    let (blocked, limited) = (FOLLOWERS[0], FOLLOWERS[1]);
+    front.fail_sends(blocked, 403, 0, 1).await;
+    front.fail_sends(limited, 429, 1, 1).await;
+    tokio::time::sleep(LATENCY_SPACING).await;
+    let mut seen = Vec::new();
+    for &chat in &chats {
+        seen.push(front.messages(chat).await.len());
+    }
+    let mut frame = events
+        .iter()
+        .find(|e| e.on_curve && e.trader != leader)
+        .expect("a trade")
+        .clone();
+    frame.trader = leader;
+    frame.signature = alfabot::domain::Signature::from_bytes(&[0xef; 64]);
+    let sent = pp.send_trade(&frame).expect("subscribed");
+    let mint = frame.mint.to_string();
+    for (&chat, &seen) in chats.iter().zip(&seen) {
+        if chat == blocked {
+            continue;
+        }
+        let alert = front
+            .wait_for(chat, seen, "the alert past a refusal", |m| {
+                m.text.contains(&mint) && m.text.contains(wallet)
+            })
+            .await;
+        if chat == limited {
+            assert!(
+                alert.received_at_ms - sent.wall_ms >= 1_000,
+                "sent again after the 1 s Telegram asked for"
+            );
+        }
+    }
+    // Longer than a transient failure's backoff (2 s) plus the outbox's
+    // idle poll (5 s): a retry would have come by now.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(
+        front.messages(blocked).await.len(),
+        seen[1],
+        "the refused alert is not sent again: {:?}\n{}",
+        front.messages(blocked).await.last().map(|m| m.text.clone()),
+        app.log_text()
+    );
     for user in FOLLOWERS {
         let seen = front.messages(user).await.len();
         front.send(user, user, &format!("/untrack {wallet}")).await;

@@ -84,7 +84,10 @@ impl ChatSender for Scripted {
                 "Forbidden: bot was blocked by the user".into(),
             ))
             .context("sendMessage")),
-            Some(Next::Wait(d)) => Err(anyhow::Error::new(Undeliverable::RetryAfter(d))),
+            // As the Telegram sender does: the reason as the context.
+            Some(Next::Wait(d)) => Err(anyhow::anyhow!("Too Many Requests")
+                .context("sendMessage")
+                .context(Undeliverable::RetryAfter(d))),
         }
     }
 }

@@ -143,6 +143,18 @@ impl TelegramFront {
         .await;
     }
 
+    /// The next `times` sendMessage calls to `chat_id` fail with
+    /// `error_code` (429 carries `retry_after` seconds; 0 times = until
+    /// the front is reset).
+    pub async fn fail_sends(&self, chat_id: i64, error_code: u16, retry_after: u32, times: u32) {
+        self.post(
+            "/test/inject_error",
+            json!({"token": TOKEN, "method": "sendMessage", "chat_id": chat_id,
+                   "error_code": error_code, "retry_after": retry_after, "times": times}),
+        )
+        .await;
+    }
+
     /// Every message the bot sent to a chat, current text after edits.
     pub async fn messages(&self, chat_id: i64) -> Vec<BotMessage> {
         let v: Value = self
