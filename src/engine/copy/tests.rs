@@ -1043,6 +1043,149 @@ fn break_even_stop_then_peak_trailing() {
     assert!((8_000..=8_500).contains(&of_peak), "{of_peak}");
 }
 
+// ---- exits with the default settings (break-even and trailing on) ----------
+
+/// Profile 1 with the default exit rules (break-even, trailing stops,
+/// take-profit at +20%, stop loss, max hold) enters MINT copying LEADER.
+fn entered_with_defaults(x: &mut World) -> u64 {
+    x.profile(1, &[LEADER], |_| {});
+    let s = &x.engine.copy().profile(ProfileId(1)).unwrap().settings;
+    assert!(s.break_even && s.trailing && s.tp1_bps == 2_000);
+    x.enter(1, LEADER, MINT, SOL).tokens.0
+}
+
+/// Wallet 9 buys MINT in 0.05 SOL steps until profile 1's gain reaches
+/// `bps`, filling the exits met on the way (a take-profit). Returns the
+/// tokens wallet 9 bought and those exits.
+fn pump_to(x: &mut World, bps: i64) -> (u64, Vec<ExitReason>) {
+    let mut tokens = 0;
+    let mut exits = Vec::new();
+    for _ in 0..2_000 {
+        if gain_now(x) >= bps {
+            return (tokens, exits);
+        }
+        let ev = x.trade(9, MINT, Side::Buy, SOL / 20, false);
+        tokens += ev.tokens.0;
+        let d = x.run(&ev).decisions;
+        exits.extend(exit_of(&d).map(|(r, _)| r));
+        x.fill(&d);
+    }
+    panic!("never reached {bps} bps");
+}
+
+/// A stop that fired as wallet 9 sold MINT in steps.
+#[derive(Debug)]
+struct Fired {
+    reason: ExitReason,
+    tokens: u64,
+    held: u64,
+    gain: i64,
+    peak: i64,
+    /// The value as a share of the peak value when it fired, bps.
+    of_peak: i64,
+    /// The lowest share of the peak value seen before, with no exit.
+    lowest_quiet: i64,
+}
+
+/// Wallet 9 sells `step` tokens of MINT at a time until profile 1's
+/// position exits.
+fn dump_until_exit(x: &mut World, step: u64) -> Fired {
+    let mut lowest_quiet = i64::MAX;
+    for _ in 0..1_000 {
+        let d = x.go(9, MINT, Side::Sell, step);
+        let p = x.position(1, LEADER, MINT).expect("still open");
+        let gain = gain_now(x);
+        let peak = p.exit.peak_gain_bps;
+        let of_peak = (10_000 + gain) * 10_000 / (10_000 + peak);
+        match exit_of(&d) {
+            None => lowest_quiet = lowest_quiet.min(of_peak),
+            Some((reason, tokens)) => {
+                return Fired {
+                    reason,
+                    tokens,
+                    held: p.tokens.0,
+                    gain,
+                    peak,
+                    of_peak,
+                    lowest_quiet,
+                };
+            }
+        }
+    }
+    panic!("no exit");
+}
+
+#[test]
+fn a_60_percent_peak_after_the_break_even_window_trails_at_82_not_85() {
+    let mut x = World::new();
+    entered_with_defaults(&mut x);
+    // Armed at +8%, then a minute passes.
+    let (mut t9, exits) = pump_to(&mut x, 800);
+    assert!(exits.is_empty(), "{exits:?}");
+    assert!(x.position(1, LEADER, MINT).unwrap().exit.be_armed);
+    x.advance(61_000);
+    // The peak comes after the window (the take-profit sells its share).
+    let (more, exits) = pump_to(&mut x, 6_500);
+    t9 += more;
+    assert_eq!(exits, [ExitReason::TakeProfit]);
+    let f = dump_until_exit(&mut x, t9 / 400);
+    assert!(f.peak >= 6_000, "{f:?}");
+    assert_eq!((f.reason, f.tokens), (ExitReason::Trailing, f.held));
+    // It held through 85% of the peak value and sold at 82%.
+    assert!(f.lowest_quiet <= 8_500 && f.lowest_quiet > 8_200, "{f:?}");
+    assert!((8_100..=8_200).contains(&f.of_peak), "{f:?}");
+}
+
+#[test]
+fn an_early_30_percent_peak_trails_at_85_with_the_defaults() {
+    let mut x = World::new();
+    entered_with_defaults(&mut x);
+    x.advance(30_000);
+    let (t9, exits) = pump_to(&mut x, 3_500);
+    assert_eq!(exits, [ExitReason::TakeProfit]);
+    // Inside the break-even window: the tier's trail, not the break-even's.
+    let f = dump_until_exit(&mut x, t9 / 400);
+    assert!((3_000..6_000).contains(&f.peak), "{f:?}");
+    assert_eq!((f.reason, f.tokens), (ExitReason::Trailing, f.held));
+    assert!(f.lowest_quiet > 8_500, "{f:?}");
+    assert!((8_400..=8_500).contains(&f.of_peak), "{f:?}");
+}
+
+#[test]
+fn a_slow_20_percent_peak_trails_at_85_through_the_break_even_stop() {
+    let mut x = World::new();
+    entered_with_defaults(&mut x);
+    let (mut t9, _) = pump_to(&mut x, 800);
+    // Past the trailing tiers' two minutes: no tier applies.
+    x.advance(150_000);
+    let (more, exits) = pump_to(&mut x, 2_000);
+    t9 += more;
+    assert_eq!(exits, [ExitReason::TakeProfit]);
+    let p = x.position(1, LEADER, MINT).unwrap();
+    assert!(!p.exit.early_peak);
+    let f = dump_until_exit(&mut x, t9 / 400);
+    assert!((2_000..3_000).contains(&f.peak), "{f:?}");
+    assert_eq!((f.reason, f.tokens), (ExitReason::Trailing, f.held));
+    assert!(f.gain > 0, "above cost: {f:?}");
+    assert!(f.lowest_quiet > 8_500, "{f:?}");
+    assert!((8_400..=8_500).contains(&f.of_peak), "{f:?}");
+}
+
+#[test]
+fn the_break_even_floor_holds_before_the_window() {
+    let mut x = World::new();
+    entered_with_defaults(&mut x);
+    // +25%: no tier (under +30%); inside the minute, no trail either.
+    let (t9, exits) = pump_to(&mut x, 2_500);
+    assert_eq!(exits, [ExitReason::TakeProfit]);
+    let f = dump_until_exit(&mut x, t9 / 400);
+    assert!((2_500..3_000).contains(&f.peak), "{f:?}");
+    assert_eq!((f.reason, f.tokens), (ExitReason::BreakEven, f.held));
+    assert!(f.gain <= 0 && f.gain > -100, "{f:?}");
+    // It fell through 85% of the peak value with no trailing exit.
+    assert!(f.lowest_quiet < 8_500, "{f:?}");
+}
+
 #[test]
 fn max_hold_exits_on_the_clock() {
     let mut x = World::new();
