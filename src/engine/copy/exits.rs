@@ -11,10 +11,12 @@
 //! 1. max hold: sell all after `max_hold_s`;
 //! 2. stop loss: sell all at −`stop_loss_bps`;
 //! 3. break-even stop: once the gain reaches +8%, a stop at cost is armed
-//!    for 60 s; after those 60 s the stop trails the peak (85% of the peak
-//!    value), never below cost;
+//!    (never below cost from then on); after 60 s armed, the stop trails
+//!    the peak at 85% of the peak value unless a trailing tier applies;
 //! 4. trailing stops: a peak of +30% reached within 2 min trails at 85% of
-//!    the peak value; a peak of +60% trails at 82%;
+//!    the peak value; a peak of +60% trails at 82%. A tier that applies
+//!    sets the trail, so a +60% peak trails at 82% with or without the
+//!    break-even stop.
 //! 5. first take-profit at +`tp1_bps`: sell 12% of the position if hit in
 //!    under 60 s, 20% in 1–3 min, 30% later;
 //! 6. ladder: each step sells its share of what was bought, once.
@@ -134,7 +136,9 @@ fn track(cfg: &ExitConfig, e: &mut ExitState, gain: i64, age: i64, now_ms: i64) 
     }
 }
 
-/// The break-even and trailing stops; the tightest active stop wins.
+/// The break-even and trailing stops. A trailing tier sets the trail;
+/// the break-even's trail (after its window) applies only when no tier
+/// does; the break-even floor (at cost) applies whenever it is armed.
 fn stop_hit(
     cfg: &ExitConfig,
     s: &ProfileSettings,
@@ -155,8 +159,8 @@ fn stop_hit(
     }
     if s.break_even && e.be_armed {
         let armed_at = e.be_since_ms.unwrap_or(now_ms);
-        if now_ms - armed_at >= cfg.be_window_ms {
-            trail = Some(trail.map_or(cfg.be_trail_bps, |t| t.max(cfg.be_trail_bps)));
+        if trail.is_none() && now_ms - armed_at >= cfg.be_window_ms {
+            trail = Some(cfg.be_trail_bps);
         }
         if gain <= 0 {
             return Some(ExitReason::BreakEven);
@@ -191,4 +195,76 @@ fn ladder_step(steps: &[LadderStep], p: &mut Position, gain: i64) -> Option<Exit
         );
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A +70% peak reached early; break-even armed at 0.
+    fn high_peak() -> ExitState {
+        ExitState {
+            peak_gain_bps: 7_000,
+            peak_ms: 90_000,
+            be_armed: true,
+            be_since_ms: Some(0),
+            early_peak: true,
+            ..ExitState::default()
+        }
+    }
+
+    #[test]
+    fn a_trailing_tier_sets_the_trail_after_the_break_even_window() {
+        let cfg = ExitConfig::default();
+        let s = ProfileSettings::default();
+        assert!(s.break_even && s.trailing);
+        let e = high_peak();
+        let after_window = 120_000;
+        // 84% of the peak value (1.7 × 0.84 = 1.428): above the 82% tier.
+        assert_eq!(stop_hit(&cfg, &s, &e, 4_280, after_window), None);
+        // 82% (1.394).
+        assert_eq!(
+            stop_hit(&cfg, &s, &e, 3_940, after_window),
+            Some(ExitReason::Trailing)
+        );
+        // Without the break-even stop the tier is the same.
+        let no_be = ProfileSettings {
+            break_even: false,
+            ..ProfileSettings::default()
+        };
+        assert_eq!(stop_hit(&cfg, &no_be, &e, 4_280, after_window), None);
+        assert_eq!(
+            stop_hit(&cfg, &no_be, &e, 3_940, after_window),
+            Some(ExitReason::Trailing)
+        );
+    }
+
+    #[test]
+    fn the_break_even_trail_applies_only_without_a_tier() {
+        let cfg = ExitConfig::default();
+        let s = ProfileSettings::default();
+        // A slow +20% peak: no tier.
+        let e = ExitState {
+            peak_gain_bps: 2_000,
+            early_peak: false,
+            ..high_peak()
+        };
+        // Inside the window: no trail, only the floor at cost.
+        assert_eq!(stop_hit(&cfg, &s, &e, 100, 59_999), None);
+        assert_eq!(
+            stop_hit(&cfg, &s, &e, 0, 59_999),
+            Some(ExitReason::BreakEven)
+        );
+        // After it: 85% of the peak value (1.2 × 0.85 = 1.02).
+        assert_eq!(stop_hit(&cfg, &s, &e, 300, 60_000), None);
+        assert_eq!(
+            stop_hit(&cfg, &s, &e, 200, 60_000),
+            Some(ExitReason::Trailing)
+        );
+        // The floor stays with a tier active.
+        assert_eq!(
+            stop_hit(&cfg, &s, &high_peak(), -10, 120_000),
+            Some(ExitReason::BreakEven)
+        );
+    }
 }

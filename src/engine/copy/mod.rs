@@ -177,6 +177,14 @@ enum InFlight {
 
 type PositionKey = (ProfileId, WalletAddress, Mint);
 
+/// A position's owner, mode, holding and exit state, as a sell needs them.
+type Owner = (
+    UserRef,
+    crate::domain::Mode,
+    TokenAmount,
+    crate::domain::ExitState,
+);
+
 /// The copy pipeline's state.
 #[derive(Debug, Default)]
 pub struct CopyBook {
@@ -482,11 +490,6 @@ impl CopyBook {
 
     // ---- trades ----------------------------------------------------------
 
-    fn next_ticket(&mut self) -> u64 {
-        self.last_ticket += 1;
-        self.last_ticket
-    }
-
     /// Forgets mint tapes idle for `idle_ms` unless a position holds the mint.
     pub fn prune(&mut self, now_ms: i64, idle_ms: i64) {
         let held = &self.by_mint;
@@ -663,9 +666,6 @@ impl CopyBook {
         if s.max_per_trade.0 > 0 {
             size = size.min(s.max_per_trade.0);
         }
-        let open = slot.open + slot.pending_entries;
-        slot.risk
-            .check_entry(&cfg.risk, s, &ev.trader, size, open, now)?;
         let quote = curve.quote_buy(Lamports(size), self.fees);
         if quote.tokens.0 == 0 {
             return Err(SkipReason::TooSmall);
@@ -698,12 +698,12 @@ impl CopyBook {
             priority_fee: s.priority_fee,
             latency_ms: s.latency_ms,
             trigger_ms: now,
-            ticket: {
-                self.last_ticket += 1;
-                self.last_ticket
-            },
+            ticket: self.last_ticket + 1,
         };
-        let reservation = slot.risk.reserve(ev.trader, size, now);
+        // The risk step: every limit, then the reservation.
+        let open = slot.open + slot.pending_entries;
+        let (order, reservation) = slot.risk.approve_entry(&cfg.risk, s, open, order)?;
+        self.last_ticket = order.ticket;
         slot.pending_entries += 1;
         *slot.pending_mints.entry(ev.mint).or_default() += 1;
         if matches!(intent, Intent::Consensus { .. }) {
@@ -712,7 +712,7 @@ impl CopyBook {
         *self.entries_pending.entry(key).or_default() += 1;
         self.in_flight
             .insert(order.ticket, InFlight::Entry(reservation));
-        Ok(RiskApproved::approve(order))
+        Ok(order)
     }
 
     fn copy_sell(&mut self, id: ProfileId, ev: &TradeEvent, ctx: &TradeContext) -> CopyOutcome {
@@ -751,7 +751,7 @@ impl CopyBook {
             return Err(SkipReason::SellPending);
         }
         let held = position.tokens.0;
-        let owner = (position.user, position.mode, position.exit);
+        let owner = (position.user, position.mode, position.tokens, position.exit);
         let tokens = match (s.copy_sells, ctx.leader_before) {
             (CopySells::SamePct, Some(before)) if before > ev.tokens.0 => {
                 let part = u128::from(held) * u128::from(ev.tokens.0) / u128::from(before);
@@ -762,7 +762,7 @@ impl CopyBook {
         let curve = ctx.curve.ok_or(SkipReason::OffCurve)?;
         let quote = curve.quote_sell(TokenAmount(tokens), self.fees);
         let s = s.clone();
-        let order = self.sell_order(
+        self.sell_order(
             key,
             &s,
             owner,
@@ -771,28 +771,25 @@ impl CopyBook {
             IdempotencyKey::copy(id, &ev.signature, Side::Sell),
             ExitReason::LeaderSold,
             ev.timestamp_ms,
-        );
-        Ok(order)
+        )
     }
 
-    /// Builds an approved sell of the position at `key` and marks it as
-    /// selling; `before` is its exit state to restore if the sell fails.
+    /// Builds a sell of the position at `key`, passes it through the risk
+    /// step and marks the position as selling; `before` is its exit state
+    /// to restore if the sell fails.
     #[allow(clippy::too_many_arguments, reason = "one private constructor")]
     fn sell_order(
         &mut self,
         key: PositionKey,
         s: &ProfileSettings,
-        (user, mode, before): (UserRef, crate::domain::Mode, crate::domain::ExitState),
+        (user, mode, held, before): Owner,
         tokens: u64,
         expected: u64,
         order_key: IdempotencyKey,
         reason: ExitReason,
         now: i64,
-    ) -> RiskApproved<Order> {
-        self.sells_pending.insert(key);
-        let ticket = self.next_ticket();
-        self.in_flight.insert(ticket, InFlight::Sell(before));
-        RiskApproved::approve(Order {
+    ) -> Result<RiskApproved<Order>, SkipReason> {
+        let order = Order {
             key: order_key,
             profile: key.0,
             user,
@@ -810,8 +807,13 @@ impl CopyBook {
             priority_fee: s.priority_fee,
             latency_ms: s.latency_ms,
             trigger_ms: now,
-            ticket,
-        })
+            ticket: self.last_ticket + 1,
+        };
+        let order = risk::approve_exit(order, held)?;
+        self.last_ticket = order.ticket;
+        self.sells_pending.insert(key);
+        self.in_flight.insert(order.ticket, InFlight::Sell(before));
+        Ok(order)
     }
 
     // ---- exits -----------------------------------------------------------
@@ -878,20 +880,29 @@ impl CopyBook {
         let opened = p.opened_ms;
         let user = p.user;
         let mode = p.mode;
+        let held = p.tokens;
         let expected = curve.quote_sell(TokenAmount(exit.tokens), self.fees).sol.0;
         let order_key = IdempotencyKey::exit(key.0, &key.1, &key.2, opened, n);
         // A failed exit restores the rule flags it set (so it is retried),
-        // keeping the count (so the retry has a new key).
-        let order = self.sell_order(
+        // keeping the count (so the retry has a new key); so does a refusal.
+        let outcome = match self.sell_order(
             key,
             &s,
-            (user, mode, before),
+            (user, mode, held, before),
             exit.tokens,
             expected,
             order_key,
             exit.reason,
             now_ms,
-        );
+        ) {
+            Ok(order) => CopyOutcome::Place(order),
+            Err(reason) => {
+                if let Some(p) = self.positions.get_mut(&key) {
+                    p.exit = crate::domain::ExitState { exits: n, ..before };
+                }
+                CopyOutcome::Skip(reason)
+            }
+        };
         Some(CopyDecision {
             profile: key.0,
             user,
@@ -900,7 +911,7 @@ impl CopyBook {
             side: Side::Sell,
             signature: None,
             at_ms: now_ms,
-            outcome: CopyOutcome::Place(order),
+            outcome,
         })
     }
 

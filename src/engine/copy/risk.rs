@@ -2,22 +2,53 @@
 //! each profile's risk state (the day's spend, trades and PnL, adaptive
 //! tiers, losing-streak cooldowns, the daily loss limit, Kelly sizing).
 //!
+//! Two doors lead to an approval: [`RiskState::approve_entry`] (every
+//! limit checked, then the SOL reserved) and [`approve_exit`] (a sell of
+//! tokens the position holds). Each refusal is a [`SkipReason`].
+//!
 //! Days are UTC days of the engine clock (event time in replay and
 //! simulation), so a backtest and a live run count the same.
 
 use crate::engine::analytics::hash::FxHashMap as HashMap;
 
-use crate::domain::{Lamports, ProfileSettings, RiskEvent, RiskTier, SkipReason, WalletAddress};
+use crate::domain::{
+    Lamports, Order, ProfileSettings, RiskEvent, RiskTier, Side, SkipReason, TokenAmount,
+    WalletAddress,
+};
 
-/// An order (or anything) that passed the risk step. It can only be built
-/// here, so an executor taking `RiskApproved<Order>` cannot be handed an
-/// order that skipped risk.
+/// An order that passed the risk step. It can only be built here (by
+/// [`RiskState::approve_entry`] and [`approve_exit`]), so an executor
+/// taking `RiskApproved<Order>` cannot be handed an order that skipped
+/// risk. Code outside the risk step reads one:
+///
+/// ```
+/// use alfabot::domain::{Lamports, Order};
+/// use alfabot::engine::RiskApproved;
+/// fn sol_in(o: &RiskApproved<Order>) -> Lamports {
+///     o.get().sol_in
+/// }
+/// ```
+///
+/// but can neither call its constructor (private):
+///
+/// ```compile_fail,E0624
+/// use alfabot::engine::RiskApproved;
+/// let _ = RiskApproved::approve(alfabot::domain::Lamports(1));
+/// ```
+///
+/// nor build the tuple (its field is private):
+///
+/// ```compile_fail,E0423
+/// use alfabot::engine::RiskApproved;
+/// let _ = RiskApproved(alfabot::domain::Lamports(1));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RiskApproved<T>(T);
 
 impl<T> RiskApproved<T> {
-    /// Approval is this module's alone.
-    pub(super) const fn approve(t: T) -> Self {
+    /// Approval is this module's alone: only the risk step's functions
+    /// call it.
+    const fn approve(t: T) -> Self {
         Self(t)
     }
 
@@ -244,6 +275,28 @@ impl RiskState {
         Ok(())
     }
 
+    /// The risk step for an entry: the order must buy with SOL (and no
+    /// tokens in), else it buys nothing and is refused as
+    /// [`SkipReason::TooSmall`]; every limit is checked for its size and
+    /// leader ([`Self::check_entry`]), then its SOL is reserved
+    /// ([`Self::reserve`]) until it fills or fails. `open` counts open
+    /// positions and pending entries. Nothing is reserved on a refusal.
+    pub(super) fn approve_entry(
+        &mut self,
+        cfg: &RiskConfig,
+        s: &ProfileSettings,
+        open: u32,
+        order: Order,
+    ) -> Result<(RiskApproved<Order>, Reservation), SkipReason> {
+        if order.side != Side::Buy || order.sol_in.0 == 0 || order.tokens_in.0 != 0 {
+            return Err(SkipReason::TooSmall);
+        }
+        let now = order.trigger_ms;
+        self.check_entry(cfg, s, &order.leader, order.sol_in.0, open, now)?;
+        let r = self.reserve(order.leader, order.sol_in.0, now);
+        Ok((RiskApproved::approve(order), r))
+    }
+
     /// Commits an approved entry (until its order fills or fails).
     pub fn reserve(&mut self, leader: WalletAddress, sol: u64, now_ms: i64) -> Reservation {
         let r = Reservation {
@@ -370,6 +423,24 @@ impl RiskState {
             avg_win / avg_loss
         }
     }
+}
+
+/// The risk step for an exit: the order must sell tokens the position
+/// holds (`0 < tokens_in <= held`) and put no SOL in. A sell of nothing is
+/// refused as [`SkipReason::TooSmall`]; anything else that is not a sell
+/// of what the position holds (a buy, SOL in, more tokens than held) as
+/// [`SkipReason::NoPosition`].
+pub(super) fn approve_exit(
+    order: Order,
+    held: TokenAmount,
+) -> Result<RiskApproved<Order>, SkipReason> {
+    if order.side != Side::Sell || order.sol_in.0 != 0 || order.tokens_in.0 > held.0 {
+        return Err(SkipReason::NoPosition);
+    }
+    if order.tokens_in.0 == 0 {
+        return Err(SkipReason::TooSmall);
+    }
+    Ok(RiskApproved::approve(order))
 }
 
 /// The daily loss limit in lamports (0 = off).
@@ -519,6 +590,107 @@ mod tests {
         r.settle(&b, 150);
         assert_eq!(r.spent, 150);
         assert_eq!(r.leader_spent[&w(1)], 150);
+    }
+
+    /// A paper order of profile 1 copying wallet 1 in mint 2.
+    fn order(side: Side, sol: u64, tokens: u64) -> Order {
+        use crate::domain::{
+            ExitReason, IdempotencyKey, Intent, Mode, Platform, ProfileId, Signature, UserRef,
+        };
+        Order {
+            key: IdempotencyKey::copy(ProfileId(1), &Signature::from_bytes(&[3; 64]), side),
+            profile: ProfileId(1),
+            user: UserRef::new(Platform::Telegram, 1),
+            mode: Mode::Paper,
+            wallet: None,
+            leader: w(1),
+            mint: w(2),
+            side,
+            intent: match side {
+                Side::Buy => Intent::Copy,
+                Side::Sell => Intent::Exit(ExitReason::LeaderSold),
+            },
+            sol_in: Lamports(sol),
+            tokens_in: TokenAmount(tokens),
+            expected_out: 1,
+            min_out: 1,
+            slippage_bps: 500,
+            priority_fee: Lamports(0),
+            latency_ms: 0,
+            trigger_ms: 7_000,
+            ticket: 1,
+        }
+    }
+
+    #[test]
+    fn an_exit_is_approved_only_as_a_sell_of_held_tokens() {
+        let held = TokenAmount(1_000);
+        for (o, refusal, why) in [
+            (order(Side::Buy, 0, 500), SkipReason::NoPosition, "a buy"),
+            (
+                order(Side::Sell, 0, 1_001),
+                SkipReason::NoPosition,
+                "more than held",
+            ),
+            (order(Side::Sell, 5, 500), SkipReason::NoPosition, "SOL in"),
+            (order(Side::Sell, 0, 0), SkipReason::TooSmall, "no tokens"),
+        ] {
+            assert_eq!(approve_exit(o, held), Err(refusal), "{why}");
+        }
+        assert_eq!(
+            approve_exit(order(Side::Sell, 0, 1), TokenAmount(0)),
+            Err(SkipReason::NoPosition),
+            "nothing held"
+        );
+        let all = approve_exit(order(Side::Sell, 0, 1_000), held).unwrap();
+        assert_eq!(all.tokens_in, held);
+        let one = approve_exit(order(Side::Sell, 0, 1), held).unwrap();
+        assert_eq!(one.into_inner(), order(Side::Sell, 0, 1));
+    }
+
+    #[test]
+    fn an_entry_is_approved_only_through_the_checks_and_a_reservation() {
+        let cfg = RiskConfig::default();
+        let s = ProfileSettings {
+            daily_cap: Lamports(300),
+            ..ProfileSettings::default()
+        };
+        let mut r = RiskState::default();
+        r.roll(0);
+        for (o, why) in [
+            (order(Side::Sell, 100, 0), "a sell"),
+            (order(Side::Buy, 0, 0), "no SOL"),
+            (order(Side::Buy, 100, 5), "tokens in"),
+        ] {
+            assert_eq!(
+                r.approve_entry(&cfg, &s, 0, o),
+                Err(SkipReason::TooSmall),
+                "{why}"
+            );
+        }
+        // Refused by a limit: nothing reserved.
+        assert_eq!(
+            r.approve_entry(&cfg, &s, 10, order(Side::Buy, 100, 0)),
+            Err(SkipReason::MaxOpen { max: 10 })
+        );
+        assert_eq!(
+            r.approve_entry(&cfg, &s, 0, order(Side::Buy, 400, 0)),
+            Err(SkipReason::DailyCap { cap: Lamports(300) })
+        );
+        assert_eq!((r.spent, r.trades, r.last_entry_ms), (0, 0, None));
+        // Approved: the order as built, its SOL reserved for its leader.
+        let (o, res) = r
+            .approve_entry(&cfg, &s, 0, order(Side::Buy, 200, 0))
+            .unwrap();
+        assert_eq!(o.get(), &order(Side::Buy, 200, 0));
+        assert_eq!((res.sol, res.leader, res.prev_entry_ms), (200, w(1), None));
+        assert_eq!((r.spent, r.trades, r.last_entry_ms), (200, 1, Some(7_000)));
+        assert_eq!(r.leader_spent[&w(1)], 200);
+        // The next one is checked against that reservation (spacing first).
+        assert!(matches!(
+            r.approve_entry(&cfg, &s, 1, order(Side::Buy, 200, 0)),
+            Err(SkipReason::Spacing { .. })
+        ));
     }
 
     #[test]

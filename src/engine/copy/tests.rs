@@ -170,6 +170,25 @@ fn placed(d: &CopyDecision) -> &Order {
         .unwrap_or_else(|| panic!("not placed: {:?}", d.outcome))
 }
 
+/// Someone who pumps mints after leaders buy them.
+const PUMPER: u8 = 9;
+
+/// Gives `leader` `wins` decided wins in the engine's analytics, a real
+/// history: each win is a 0.1 SOL buy of a fresh mint (`first_mint` on)
+/// that PUMPER buys for 20 SOL ten seconds later (the mint's VWAP ends
+/// far above +20%). Call it before anyone follows `leader`; the clock
+/// moves 20 s per win.
+fn winner(x: &mut World, leader: u8, wins: u8, first_mint: u8) {
+    for i in 0..wins {
+        x.go(leader, first_mint + i, Side::Buy, SOL / 10);
+        x.advance(10_000);
+        x.go(PUMPER, first_mint + i, Side::Buy, 20 * SOL);
+        x.advance(10_000);
+    }
+    let s = x.engine.card(&w(leader)).unwrap().scores;
+    assert_eq!((s.window_wins, s.window_losses), (u32::from(wins), 0));
+}
+
 // ---- per-follow copies and copy sells --------------------------------------
 
 #[test]
@@ -571,6 +590,47 @@ fn max_open_daily_and_per_leader_caps_count_pending_orders() {
 }
 
 #[test]
+fn max_open_counts_filled_positions_and_a_close_frees_a_slot() {
+    let mut x = World::new();
+    x.profile(1, &[LEADER], |s| {
+        s.max_open = 2;
+        s.copy_sells = CopySells::SellAll;
+    });
+    let held = x.enter(1, LEADER, MINT, SOL).tokens.0;
+    x.enter(1, LEADER, MINT + 1, SOL);
+    let d = x.go(LEADER, MINT + 2, Side::Buy, SOL);
+    assert_eq!(skip(&d[0]), Some(SkipReason::MaxOpen { max: 2 }));
+    // The leader sells out of the first token: so does the profile.
+    let d = x.go(LEADER, MINT, Side::Sell, held);
+    assert!(x.fill(&d)[0].closed.is_some());
+    let d = x.go(LEADER, MINT + 2, Side::Buy, SOL);
+    assert!(d[0].order().is_some(), "{:?}", d[0].outcome);
+}
+
+#[test]
+fn first_buy_only_holds_after_the_position_is_sold() {
+    let mut x = World::new();
+    x.profile(1, &[LEADER], |s| {
+        s.first_buy_only = true;
+        s.copy_sells = CopySells::SellAll;
+    });
+    x.profile(2, &[LEADER], |s| s.copy_sells = CopySells::SellAll);
+    let buy = x.trade(LEADER, MINT, Side::Buy, SOL, false);
+    let d = x.run(&buy).decisions;
+    x.fill(&d);
+    let d = x.go(LEADER, MINT, Side::Sell, buy.tokens.0);
+    let out = x.fill(&d);
+    assert!(out.iter().all(|o| o.closed.is_some()));
+    let d = x.go(LEADER, MINT, Side::Buy, SOL);
+    assert_eq!(skip(&d[0]), Some(SkipReason::FirstBuyOnly));
+    assert!(
+        d[1].order().is_some(),
+        "without the rule: {:?}",
+        d[1].outcome
+    );
+}
+
+#[test]
 fn a_new_utc_day_resets_the_daily_counters() {
     let mut x = World::new();
     x.profile(1, &[LEADER], |s| s.daily_cap = Lamports(SOL / 10));
@@ -730,6 +790,130 @@ fn losing_streaks_start_cooldowns_of_30_and_60_minutes() {
     assert_eq!(r.loss_streak, 5);
 }
 
+/// A leader with ten recent wins (scores ~0.94, above every tier's bar).
+const STRONG: u8 = 3;
+
+/// Profile 1 (1 SOL bankroll, adaptive risk) follows a fresh LEADER
+/// (score 0.375 × 1.3) and STRONG. Entries at Normal, then a real loss of
+/// `loss_bps` of a 0.1 SOL entry puts the day in `tier`; from there the
+/// tier's spacing, selectivity and entries per day hold.
+fn tier_reached_by_a_loss(loss_bps: u64, tier: RiskTier, max: u32, spacing_ms: i64, min: u32) {
+    let mut x = World::new();
+    winner(&mut x, STRONG, 10, 100);
+    let strong = x.engine.card(&w(STRONG)).unwrap().scores.bayesian;
+    assert!(strong > f64::from(min) / 1_000.0, "{strong}");
+    x.profile(1, &[LEADER, STRONG], |s| {
+        s.adaptive = true;
+        s.bankroll = Lamports(SOL);
+        s.daily_loss_limit_bps = 0;
+        s.max_open = 100;
+    });
+    // Entries at Normal (120 s apart), kept open; the loss is one more.
+    for i in 0..max - 3 {
+        x.advance(120_000);
+        let d = x.go(LEADER, 120 + u8::try_from(i).unwrap(), Side::Buy, SOL / 10);
+        assert!(d[0].order().is_some(), "{:?}", d[0].outcome);
+        x.fill(&d);
+    }
+    x.advance(120_000);
+    let out = lose(&mut x, 140, loss_bps);
+    let pnl = out.fill.as_ref().unwrap().realized_pnl;
+    let events: Vec<_> = out.risk.iter().map(|n| n.event).collect();
+    assert_eq!(
+        events,
+        [RiskEvent::TierChanged {
+            from: RiskTier::Normal,
+            to: tier,
+            daily_pnl: pnl,
+        }]
+    );
+    let r = x.engine.copy().risk(ProfileId(1)).unwrap();
+    assert_eq!((r.tier, r.realized, r.trades), (tier, pnl, max - 2));
+    // The tier's spacing.
+    x.advance(spacing_ms - 1_000);
+    let d = x.go(STRONG, 141, Side::Buy, SOL / 10);
+    assert_eq!(skip(&d[0]), Some(SkipReason::Spacing { wait_s: 1, tier }));
+    x.advance(1_000);
+    // Its selectivity: the fresh leader is refused, the strong one copied.
+    let d = x.go(LEADER, 142, Side::Buy, SOL / 10);
+    assert!(
+        matches!(
+            skip(&d[0]),
+            Some(SkipReason::LowScore { score_milli, min_milli }) if min_milli == min && score_milli < min
+        ),
+        "{:?}",
+        d[0].outcome
+    );
+    let d = x.go(STRONG, 143, Side::Buy, SOL / 10);
+    assert!(d[0].order().is_some(), "{:?}", d[0].outcome);
+    x.fill(&d);
+    x.advance(spacing_ms);
+    let d = x.go(STRONG, 144, Side::Buy, SOL / 10);
+    assert!(d[0].order().is_some(), "{:?}", d[0].outcome);
+    x.fill(&d);
+    // Its entries per day, counted from the day's start.
+    x.advance(spacing_ms);
+    let d = x.go(STRONG, 145, Side::Buy, SOL / 10);
+    assert_eq!(skip(&d[0]), Some(SkipReason::MaxTrades { max, tier }));
+    assert_eq!(x.engine.copy().risk(ProfileId(1)).unwrap().trades, max);
+}
+
+#[test]
+fn a_4_percent_day_loss_is_defensive_10_trades_300_s_apart_score_0_6() {
+    tier_reached_by_a_loss(4_500, RiskTier::Defensive, 10, 300_000, 600);
+}
+
+#[test]
+fn a_6_percent_day_loss_is_critical_5_trades_600_s_apart_score_0_7() {
+    tier_reached_by_a_loss(6_500, RiskTier::Critical, 5, 600_000, 700);
+}
+
+#[test]
+fn cooldowns_refuse_entries_until_their_time_then_lift() {
+    let mut x = World::new();
+    x.profile(1, &[LEADER], |s| {
+        s.adaptive = true;
+        s.bankroll = Lamports(1_000 * SOL);
+        s.max_open = 100;
+    });
+    for i in 0..3 {
+        x.advance(121_000);
+        lose(&mut x, 100 + i, 1_000);
+    }
+    let until = x.now + 30 * 60_000;
+    x.advance(30 * 60_000 - 1);
+    let d = x.go(LEADER, 110, Side::Buy, SOL / 10);
+    assert_eq!(
+        skip(&d[0]),
+        Some(SkipReason::Cooldown {
+            until_ms: until,
+            losses: 3
+        })
+    );
+    x.advance(1);
+    let d = x.go(LEADER, 110, Side::Buy, SOL / 10);
+    assert!(d[0].order().is_some(), "lifted: {:?}", d[0].outcome);
+    // Two more losses in a row: five, an hour.
+    for i in 3..5 {
+        x.advance(121_000);
+        lose(&mut x, 100 + i, 1_000);
+    }
+    assert_eq!(x.engine.copy().risk(ProfileId(1)).unwrap().loss_streak, 5);
+    let until = x.now + 60 * 60_000;
+    x.advance(60 * 60_000 - 1);
+    let d = x.go(LEADER, 111, Side::Buy, SOL / 10);
+    assert_eq!(
+        skip(&d[0]),
+        Some(SkipReason::Cooldown {
+            until_ms: until,
+            losses: 5
+        })
+    );
+    x.advance(1);
+    let d = x.go(LEADER, 111, Side::Buy, SOL / 10);
+    assert!(d[0].order().is_some(), "lifted: {:?}", d[0].outcome);
+}
+
 #[test]
 fn the_daily_loss_limit_stops_entries_until_tomorrow() {
     let mut x = World::new();
@@ -860,6 +1044,147 @@ fn consensus_enters_when_weighted_votes_agree() {
             );
         }
     }
+}
+
+/// `leader` buys `mint` for 10 SOL; returns profile 1's decision and the
+/// vote it counts as (scored at the leader's posterior in the engine).
+fn vote(x: &mut World, leader: u8, mint: u8) -> (CopyDecision, signals::Vote) {
+    let ev = x.trade(leader, mint, Side::Buy, 10 * SOL, false);
+    let d = x.run(&ev).decisions;
+    let score = x.engine.card(&w(leader)).unwrap().scores.posterior;
+    let v = signals::Vote {
+        wallet: ev.trader,
+        sol: ev.sol,
+        at_ms: ev.timestamp_ms,
+        score,
+    };
+    assert_eq!(d.len(), 1);
+    (d.into_iter().next().unwrap(), v)
+}
+
+/// The weight of `votes` at `now` in a 90 s window, milli.
+fn tally_milli(votes: &[signals::Vote], now: i64) -> u32 {
+    milli(
+        votes
+            .iter()
+            .map(|v| signals::weight(v, now - v.at_ms, 90_000))
+            .sum(),
+    )
+}
+
+fn near(got: u32, want: u32) -> bool {
+    got.abs_diff(want) <= 1
+}
+
+/// Profile 1 in consensus mode with the seed settings (90 s, 2.5, 0.55).
+fn consensus_profile(x: &mut World, leaders: &[u8]) {
+    x.profile(1, leaders, |s| s.signal = SignalMode::Consensus);
+    let s = &x.engine.copy().profile(ProfileId(1)).unwrap().settings;
+    assert_eq!(
+        (
+            s.consensus_window_s,
+            s.consensus_threshold_milli,
+            s.consensus_min_score_milli
+        ),
+        (90, 2_500, 550)
+    );
+}
+
+#[test]
+fn seed_consensus_enters_once_three_strong_leaders_agree_within_90_s() {
+    let mut x = World::new();
+    let (a, b, c) = (3, 4, 5);
+    winner(&mut x, a, 10, 10);
+    winner(&mut x, b, 10, 20);
+    winner(&mut x, c, 10, 30);
+    consensus_profile(&mut x, &[a, b, c]);
+    let (d1, v1) = vote(&mut x, a, MINT);
+    assert!(
+        (v1.score - 13.0 / 18.0).abs() < 1e-9,
+        "ten wins: {}",
+        v1.score
+    );
+    x.advance(30_000);
+    let (d2, v2) = vote(&mut x, b, MINT);
+    x.advance(30_000);
+    let (d3, v3) = vote(&mut x, c, MINT);
+    for (d, votes) in [(&d1, &[v1][..]), (&d2, &[v1, v2][..])] {
+        let want = tally_milli(votes, d.at_ms);
+        assert!(
+            matches!(
+                skip(d),
+                Some(SkipReason::ConsensusPending { sum_milli, needed_milli: 2_500 }) if near(sum_milli, want)
+            ),
+            "{:?} vs {want}",
+            d.outcome
+        );
+    }
+    let want = tally_milli(&[v1, v2, v3], x.now);
+    assert!(want >= 2_500, "{want}");
+    let o = placed(&d3);
+    assert!(
+        matches!(o.intent, Intent::Consensus { voters: 3, weight_milli } if near(weight_milli, want)),
+        "{:?} vs {want}",
+        o.intent
+    );
+    assert_eq!(o.sol_in, Lamports(SOL / 10));
+
+    // A vote 91 s old no longer counts; at 90 s it does.
+    x.advance(120_000);
+    let (_, late) = vote(&mut x, a, MINT + 1);
+    let (_, ontime) = vote(&mut x, a, MINT + 2);
+    x.advance(90_000);
+    let (_, v2) = vote(&mut x, b, MINT + 2);
+    let (d, v3) = vote(&mut x, c, MINT + 2);
+    let want = tally_milli(&[ontime, v2, v3], x.now);
+    assert!(
+        matches!(placed(&d).intent, Intent::Consensus { voters: 3, weight_milli } if near(weight_milli, want)),
+        "{:?}",
+        d.outcome
+    );
+    x.advance(1_000);
+    let (_, v2) = vote(&mut x, b, MINT + 1);
+    let (d, v3) = vote(&mut x, c, MINT + 1);
+    let with_late = tally_milli(&[late, v2, v3], x.now);
+    let want = tally_milli(&[v2, v3], x.now);
+    assert!(with_late >= 2_500, "it would have entered: {with_late}");
+    assert!(
+        matches!(
+            skip(&d),
+            Some(SkipReason::ConsensusPending { sum_milli, .. }) if near(sum_milli, want)
+        ),
+        "{:?} vs {want}",
+        d.outcome
+    );
+}
+
+#[test]
+fn seed_consensus_needs_a_voter_scoring_0_55_however_heavy_the_sum() {
+    let mut x = World::new();
+    let voters = [11, 12, 13, 14];
+    for (i, l) in voters.iter().enumerate() {
+        winner(&mut x, *l, 3, 10 + 3 * u8::try_from(i).unwrap());
+    }
+    consensus_profile(&mut x, &voters);
+    let mut votes = Vec::new();
+    let mut last = None;
+    for l in voters {
+        x.advance(2_000);
+        let (d, v) = vote(&mut x, l, MINT);
+        // Three wins: 6/11 = 0.545.
+        assert!((v.score - 6.0 / 11.0).abs() < 1e-9, "{}", v.score);
+        votes.push(v);
+        last = Some(d);
+    }
+    let sum = tally_milli(&votes, x.now);
+    assert!(sum >= 2_500, "{sum}");
+    assert_eq!(
+        skip(&last.unwrap()),
+        Some(SkipReason::ConsensusNoStrongVoter {
+            best_milli: 545,
+            needed_milli: 550
+        })
+    );
 }
 
 // ---- exits -----------------------------------------------------------------
@@ -1041,6 +1366,149 @@ fn break_even_stop_then_peak_trailing() {
     assert!(gain > 0, "above cost: {gain}");
     let of_peak = (10_000 + gain) * 10_000 / (10_000 + peak);
     assert!((8_000..=8_500).contains(&of_peak), "{of_peak}");
+}
+
+// ---- exits with the default settings (break-even and trailing on) ----------
+
+/// Profile 1 with the default exit rules (break-even, trailing stops,
+/// take-profit at +20%, stop loss, max hold) enters MINT copying LEADER.
+fn entered_with_defaults(x: &mut World) -> u64 {
+    x.profile(1, &[LEADER], |_| {});
+    let s = &x.engine.copy().profile(ProfileId(1)).unwrap().settings;
+    assert!(s.break_even && s.trailing && s.tp1_bps == 2_000);
+    x.enter(1, LEADER, MINT, SOL).tokens.0
+}
+
+/// Wallet 9 buys MINT in 0.05 SOL steps until profile 1's gain reaches
+/// `bps`, filling the exits met on the way (a take-profit). Returns the
+/// tokens wallet 9 bought and those exits.
+fn pump_to(x: &mut World, bps: i64) -> (u64, Vec<ExitReason>) {
+    let mut tokens = 0;
+    let mut exits = Vec::new();
+    for _ in 0..2_000 {
+        if gain_now(x) >= bps {
+            return (tokens, exits);
+        }
+        let ev = x.trade(9, MINT, Side::Buy, SOL / 20, false);
+        tokens += ev.tokens.0;
+        let d = x.run(&ev).decisions;
+        exits.extend(exit_of(&d).map(|(r, _)| r));
+        x.fill(&d);
+    }
+    panic!("never reached {bps} bps");
+}
+
+/// A stop that fired as wallet 9 sold MINT in steps.
+#[derive(Debug)]
+struct Fired {
+    reason: ExitReason,
+    tokens: u64,
+    held: u64,
+    gain: i64,
+    peak: i64,
+    /// The value as a share of the peak value when it fired, bps.
+    of_peak: i64,
+    /// The lowest share of the peak value seen before, with no exit.
+    lowest_quiet: i64,
+}
+
+/// Wallet 9 sells `step` tokens of MINT at a time until profile 1's
+/// position exits.
+fn dump_until_exit(x: &mut World, step: u64) -> Fired {
+    let mut lowest_quiet = i64::MAX;
+    for _ in 0..1_000 {
+        let d = x.go(9, MINT, Side::Sell, step);
+        let p = x.position(1, LEADER, MINT).expect("still open");
+        let gain = gain_now(x);
+        let peak = p.exit.peak_gain_bps;
+        let of_peak = (10_000 + gain) * 10_000 / (10_000 + peak);
+        match exit_of(&d) {
+            None => lowest_quiet = lowest_quiet.min(of_peak),
+            Some((reason, tokens)) => {
+                return Fired {
+                    reason,
+                    tokens,
+                    held: p.tokens.0,
+                    gain,
+                    peak,
+                    of_peak,
+                    lowest_quiet,
+                };
+            }
+        }
+    }
+    panic!("no exit");
+}
+
+#[test]
+fn a_60_percent_peak_after_the_break_even_window_trails_at_82_not_85() {
+    let mut x = World::new();
+    entered_with_defaults(&mut x);
+    // Armed at +8%, then a minute passes.
+    let (mut t9, exits) = pump_to(&mut x, 800);
+    assert!(exits.is_empty(), "{exits:?}");
+    assert!(x.position(1, LEADER, MINT).unwrap().exit.be_armed);
+    x.advance(61_000);
+    // The peak comes after the window (the take-profit sells its share).
+    let (more, exits) = pump_to(&mut x, 6_500);
+    t9 += more;
+    assert_eq!(exits, [ExitReason::TakeProfit]);
+    let f = dump_until_exit(&mut x, t9 / 400);
+    assert!(f.peak >= 6_000, "{f:?}");
+    assert_eq!((f.reason, f.tokens), (ExitReason::Trailing, f.held));
+    // It held through 85% of the peak value and sold at 82%.
+    assert!(f.lowest_quiet <= 8_500 && f.lowest_quiet > 8_200, "{f:?}");
+    assert!((8_100..=8_200).contains(&f.of_peak), "{f:?}");
+}
+
+#[test]
+fn an_early_30_percent_peak_trails_at_85_with_the_defaults() {
+    let mut x = World::new();
+    entered_with_defaults(&mut x);
+    x.advance(30_000);
+    let (t9, exits) = pump_to(&mut x, 3_500);
+    assert_eq!(exits, [ExitReason::TakeProfit]);
+    // Inside the break-even window: the tier's trail, not the break-even's.
+    let f = dump_until_exit(&mut x, t9 / 400);
+    assert!((3_000..6_000).contains(&f.peak), "{f:?}");
+    assert_eq!((f.reason, f.tokens), (ExitReason::Trailing, f.held));
+    assert!(f.lowest_quiet > 8_500, "{f:?}");
+    assert!((8_400..=8_500).contains(&f.of_peak), "{f:?}");
+}
+
+#[test]
+fn a_slow_20_percent_peak_trails_at_85_through_the_break_even_stop() {
+    let mut x = World::new();
+    entered_with_defaults(&mut x);
+    let (mut t9, _) = pump_to(&mut x, 800);
+    // Past the trailing tiers' two minutes: no tier applies.
+    x.advance(150_000);
+    let (more, exits) = pump_to(&mut x, 2_000);
+    t9 += more;
+    assert_eq!(exits, [ExitReason::TakeProfit]);
+    let p = x.position(1, LEADER, MINT).unwrap();
+    assert!(!p.exit.early_peak);
+    let f = dump_until_exit(&mut x, t9 / 400);
+    assert!((2_000..3_000).contains(&f.peak), "{f:?}");
+    assert_eq!((f.reason, f.tokens), (ExitReason::Trailing, f.held));
+    assert!(f.gain > 0, "above cost: {f:?}");
+    assert!(f.lowest_quiet > 8_500, "{f:?}");
+    assert!((8_400..=8_500).contains(&f.of_peak), "{f:?}");
+}
+
+#[test]
+fn the_break_even_floor_holds_before_the_window() {
+    let mut x = World::new();
+    entered_with_defaults(&mut x);
+    // +25%: no tier (under +30%); inside the minute, no trail either.
+    let (t9, exits) = pump_to(&mut x, 2_500);
+    assert_eq!(exits, [ExitReason::TakeProfit]);
+    let f = dump_until_exit(&mut x, t9 / 400);
+    assert!((2_500..3_000).contains(&f.peak), "{f:?}");
+    assert_eq!((f.reason, f.tokens), (ExitReason::BreakEven, f.held));
+    assert!(f.gain <= 0 && f.gain > -100, "{f:?}");
+    // It fell through 85% of the peak value with no trailing exit.
+    assert!(f.lowest_quiet < 8_500, "{f:?}");
 }
 
 #[test]
