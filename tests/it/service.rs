@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use alfabot::chat::{ChatRequest, ChatService, Input, View};
-use alfabot::domain::ports::{OutboxPayload, SystemClock};
+use alfabot::domain::ports::{OrderStatus, OutboxPayload, SystemClock};
 use alfabot::domain::{
     ChatKind, ChatRef, Lamports, NotifyKind, NotifyLevel, NotifyPrefs, Platform, ProfileSettings,
     Side, Signature, SkipReason, TokenAmount, TradeEvent, UserRef, Verdict, WalletAddress,
@@ -16,9 +16,11 @@ use alfabot::domain::{
 use alfabot::engine::analytics::{AnalyticsEvent, LeaderRow, Metric, Tier, WalletCard, Window};
 use alfabot::engine::curve::{Curve, Fees};
 use alfabot::engine::{Engine, EngineConfig};
+use alfabot::exec::Executor;
 use alfabot::exec::paper::PaperExecutor;
 use alfabot::notify::{ChatSender, Delivery};
 use alfabot::service::{Core, CoreParts, Executors, NoSubscriptions, SettingChange};
+use alfabot::vault::{MasterKeys, Vault, keys};
 
 use crate::support::market::{Market, pump_market};
 
@@ -36,6 +38,16 @@ fn defaults() -> ProfileSettings {
 }
 
 async fn core_with(db: &str, defaults: ProfileSettings) -> Arc<Core> {
+    core_from(db, defaults, None, None).await
+}
+
+/// A core with a live executor and a vault of its own choosing.
+async fn core_from(
+    db: &str,
+    defaults: ProfileSettings,
+    live: Option<Arc<dyn Executor>>,
+    vault: Option<Arc<Vault>>,
+) -> Arc<Core> {
     let store = alfabot::store::connect(db).await.expect("store");
     let sessions = alfabot::session::connect(None).await.expect("sessions");
     let core = Arc::new(Core::new(CoreParts {
@@ -46,11 +58,11 @@ async fn core_with(db: &str, defaults: ProfileSettings) -> Arc<Core> {
         clock: Arc::new(SystemClock),
         executors: Executors {
             paper: Arc::new(PaperExecutor::new(Fees::default())),
-            live: None,
+            live,
         },
         defaults,
         wall_clock: false,
-        vault: None,
+        vault,
         chain: None,
     }));
     core.restore().await.expect("restore");
@@ -773,7 +785,7 @@ async fn notification_switches_drop_or_silence_messages() {
 }
 
 #[tokio::test]
-async fn live_orders_without_a_live_executor_are_rejected_with_a_reason() {
+async fn live_mode_needs_one_of_the_users_keys() {
     let dir = tempfile::tempdir().unwrap();
     let core = core(&db_in(&dir, "l.db")).await;
     let user = UserRef::new(Platform::Telegram, 10);
@@ -805,4 +817,289 @@ async fn live_orders_without_a_live_executor_are_rejected_with_a_reason() {
         .await
         .unwrap_err();
     assert!(matches!(err, alfabot::service::ProfileError::UnknownWallet));
+}
+
+fn vault() -> Arc<Vault> {
+    Arc::new(Vault::new(
+        MasterKeys::parse(&MasterKeys::generate_base64()).unwrap(),
+    ))
+}
+
+/// Imports a fresh key for `user`, makes it the active profile's wallet and
+/// the profile live, and follows `leader`.
+async fn live_profile(core: &Arc<Core>, user: UserRef, leader: WalletAddress) -> WalletAddress {
+    let rec = core.user(user, Some("en")).await.unwrap();
+    let (_, secret) = keys::generate();
+    let wallet = core
+        .import_key(user, &keys::export_base58(&secret))
+        .await
+        .unwrap();
+    let (profile, _, _) = core.follow(&rec, leader).await.unwrap();
+    core.change_setting(
+        user,
+        profile.id,
+        alfabot::domain::Setting::Wallet,
+        SettingChange::Typed(&wallet.to_string()),
+    )
+    .await
+    .unwrap();
+    let p = core
+        .change_setting(
+            user,
+            profile.id,
+            alfabot::domain::Setting::Mode,
+            SettingChange::Next,
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.settings.mode, alfabot::domain::Mode::Live);
+    wallet
+}
+
+/// The queued messages of `user`, by kind: (fills, rejections, others).
+async fn notices(core: &Core, user: UserRef) -> (Vec<OutboxPayload>, Vec<OutboxPayload>, usize) {
+    let mut fills = Vec::new();
+    let mut rejected = Vec::new();
+    let mut others = 0;
+    for m in core.store().pending(1_000).await.unwrap() {
+        assert_eq!(m.user, user);
+        match m.payload {
+            p @ OutboxPayload::Fill { .. } => fills.push(p),
+            p @ OutboxPayload::Rejected { .. } => rejected.push(p),
+            _ => others += 1,
+        }
+    }
+    (fills, rejected, others)
+}
+
+#[tokio::test]
+async fn live_orders_without_a_live_executor_are_rejected_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = core_from(&db_in(&dir, "nl.db"), defaults(), None, Some(vault())).await;
+    let user = UserRef::new(Platform::Telegram, 10);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    live_profile(&core, user, leader).await;
+    let ev = buy(1, leader);
+    ingest(&core, &ev).await;
+
+    let key = alfabot::domain::IdempotencyKey::copy(
+        core.profiles(user).await.unwrap()[0].id,
+        &ev.signature,
+        Side::Buy,
+    );
+    let order = core.store().get_order(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (order.status, order.reason, order.order.mode),
+        (
+            OrderStatus::Rejected,
+            Some(SkipReason::NoWallet),
+            alfabot::domain::Mode::Live
+        ),
+        "recorded first, then rejected with its reason"
+    );
+    assert!(core.store().fills_of(user, 10).await.unwrap().is_empty());
+    assert!(core.positions_of(user).is_empty());
+    let (fills, rejected, alerts) = notices(&core, user).await;
+    assert!(fills.is_empty());
+    assert_eq!(alerts, 1, "the leader's trade");
+    assert!(
+        matches!(
+            rejected.as_slice(),
+            [OutboxPayload::Rejected {
+                reason: SkipReason::NoWallet,
+                order,
+                ..
+            }] if order.key == key
+        ),
+        "{rejected:?}"
+    );
+    let why = core.why(user, None).await.unwrap();
+    assert!(
+        matches!(
+            why[0].verdict,
+            Verdict::Rejected {
+                reason: SkipReason::NoWallet,
+                ..
+            }
+        ),
+        "{why:?}"
+    );
+    // Nothing is left for reconciling, and the reservation was given back:
+    // the next trade of the leader is decided afresh (spacing aside).
+    assert!(core.store().unfinished_orders().await.unwrap().is_empty());
+    assert_eq!(core.reconcile().await.unwrap(), 0);
+}
+
+// ------------------------------------------------------ orders in flight --
+
+#[tokio::test]
+async fn a_paper_order_waiting_out_its_latency_is_left_alone_by_reconcile() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = ProfileSettings {
+        latency_ms: 2_000,
+        ..defaults()
+    };
+    let core = core_with(&db_in(&dir, "race.db"), slow).await;
+    let user = UserRef::new(Platform::Telegram, 21);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    let rec = core.user(user, Some("en")).await.unwrap();
+    let (profile, _, _) = core.follow(&rec, leader).await.unwrap();
+    let ev = buy(1, leader);
+    ingest(&core, &ev).await;
+    let key = alfabot::domain::IdempotencyKey::copy(profile.id, &ev.signature, Side::Buy);
+
+    // Waiting in the due queue, stored as pending: the periodic reconcile
+    // pass comes now and must not settle it.
+    assert_eq!(core.due_len().await, 1);
+    let stored = core.store().get_order(&key).await.unwrap().unwrap();
+    assert_eq!(stored.status, OrderStatus::Pending);
+    assert_eq!(core.reconcile().await.unwrap(), 0);
+    let stored = core.store().get_order(&key).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.reason), (OrderStatus::Pending, None));
+    assert_eq!(core.due_len().await, 1);
+    let (fills, rejected, _) = notices(&core, user).await;
+    assert!(fills.is_empty() && rejected.is_empty(), "{rejected:?}");
+
+    // The clock reaches its latency (another mint's trade): it fills.
+    let other = WalletAddress::from_bytes([8; 32]);
+    ingest(
+        &core,
+        &trade_at(2, other, Side::Buy, ev.timestamp_ms + 2_500),
+    )
+    .await;
+    assert_eq!(core.due_len().await, 0);
+    let stored = core.store().get_order(&key).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.reason), (OrderStatus::Filled, None));
+    assert_eq!(core.store().fills_of(user, 10).await.unwrap().len(), 1);
+    let (fills, rejected, _) = notices(&core, user).await;
+    assert_eq!(fills.len(), 1, "exactly one notice of the order");
+    assert!(rejected.is_empty(), "{rejected:?}");
+    let why = core.why(user, Some(ev.mint)).await.unwrap();
+    assert!(
+        !why.iter()
+            .any(|d| matches!(d.verdict, Verdict::Rejected { .. })),
+        "{why:?}"
+    );
+    assert_eq!(core.reconcile().await.unwrap(), 0, "nothing unfinished");
+}
+
+/// A live executor the test holds: the moment the core routes an order
+/// (stored, not yet running) it runs a reconcile pass of the core; then it
+/// waits for the test to let it fill. Its `reconcile` says what a live
+/// executor says of a pending order: interrupted.
+struct Held {
+    core: std::sync::OnceLock<std::sync::Weak<Core>>,
+    running: tokio::sync::Notify,
+    release: tokio::sync::Semaphore,
+    /// What the reconcile passes at routing settled.
+    at_routing: Mutex<Vec<usize>>,
+    reconciled: std::sync::atomic::AtomicUsize,
+}
+
+impl Held {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            core: std::sync::OnceLock::new(),
+            running: tokio::sync::Notify::new(),
+            release: tokio::sync::Semaphore::new(0),
+            at_routing: Mutex::new(Vec::new()),
+            reconciled: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Executor for Held {
+    fn ready_at(&self, _order: &alfabot::domain::Order) -> Option<i64> {
+        let core = self.core.get().unwrap().upgrade().unwrap();
+        let settled = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(core.reconcile())
+        })
+        .unwrap();
+        self.at_routing.lock().unwrap().push(settled);
+        None
+    }
+
+    async fn execute(
+        &self,
+        order: &alfabot::engine::RiskApproved<alfabot::domain::Order>,
+        _market: &alfabot::exec::Market,
+    ) -> anyhow::Result<alfabot::domain::Execution> {
+        self.running.notify_one();
+        self.release.acquire().await.unwrap().forget();
+        Ok(alfabot::domain::Execution::Filled {
+            sol: Lamports(order.sol_in.0 + 15_000),
+            tokens: TokenAmount(order.expected_out),
+            fee: Lamports(15_000),
+            tx: Some(Signature::from_bytes(&[0xee; 64])),
+            at_ms: order.trigger_ms + 500,
+        })
+    }
+
+    async fn reconcile(
+        &self,
+        _record: &alfabot::domain::ports::OrderRecord,
+        market: &alfabot::exec::Market,
+    ) -> anyhow::Result<Option<alfabot::domain::Execution>> {
+        self.reconciled
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Some(alfabot::domain::Execution::Rejected {
+            reason: SkipReason::Interrupted,
+            at_ms: market.now_ms,
+        }))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_order_is_left_alone_by_reconcile_from_storing_to_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let held = Held::new();
+    let core = core_from(
+        &db_in(&dir, "held.db"),
+        defaults(),
+        Some(Arc::clone(&held) as Arc<dyn Executor>),
+        Some(vault()),
+    )
+    .await;
+    held.core.set(Arc::downgrade(&core)).unwrap();
+    let user = UserRef::new(Platform::Telegram, 22);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    live_profile(&core, user, leader).await;
+    let ev = buy(1, leader);
+    let running = held.running.notified();
+    core.ingest(&ev).await.unwrap();
+    running.await;
+    let key = alfabot::domain::IdempotencyKey::copy(
+        core.profiles(user).await.unwrap()[0].id,
+        &ev.signature,
+        Side::Buy,
+    );
+
+    // Stored, routed, running: reconcile passes at routing and now leave it.
+    assert_eq!(*held.at_routing.lock().unwrap(), vec![0]);
+    assert_eq!(core.reconcile().await.unwrap(), 0);
+    assert_eq!(
+        held.reconciled.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the executor was never asked to reconcile its own order"
+    );
+    let stored = core.store().get_order(&key).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.reason), (OrderStatus::Pending, None));
+
+    held.release.add_permits(1);
+    let mut status = stored.status;
+    for _ in 0..400 {
+        status = core.store().get_order(&key).await.unwrap().unwrap().status;
+        if status.is_final() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(status, OrderStatus::Filled);
+    let (fills, rejected, _) = notices(&core, user).await;
+    assert_eq!(fills.len(), 1, "exactly one notice of the order");
+    assert!(rejected.is_empty(), "{rejected:?}");
+    assert_eq!(core.positions_of(user).len(), 1);
+    assert_eq!(core.reconcile().await.unwrap(), 0);
+    assert_eq!(held.reconciled.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
