@@ -23,6 +23,7 @@ use alfabot::service::{Core, CoreParts, Executors, NoSubscriptions, SettingChang
 use alfabot::vault::{MasterKeys, Vault, keys};
 
 use crate::support::market::{Market, pump_market};
+use crate::support::tape::Tape;
 
 const LEADER: &str = "8jGai9a8U4RSzDnweCgeVZJBLxMTrNsrhHbGrCF8F3Ks";
 const T0: i64 = 1_760_978_515_000;
@@ -1102,4 +1103,318 @@ async fn a_live_order_is_left_alone_by_reconcile_from_storing_to_recording() {
     assert_eq!(core.positions_of(user).len(), 1);
     assert_eq!(core.reconcile().await.unwrap(), 0);
     assert_eq!(held.reconciled.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+// ------------------------------------------------------ paper latency --
+
+/// Tokens a buy of `gross` lamports gets on reserves `(vs, vt)`: the curve
+/// math of DESIGN §3 (1.25% fee from the SOL side), written out here.
+fn tokens_on(curve: Curve, gross: u64) -> u64 {
+    let net = u128::from(gross) * 10_000 / (10_000 + 125);
+    let (vs, vt) = (
+        u128::from(curve.virtual_sol),
+        u128::from(curve.virtual_tokens),
+    );
+    u64::try_from(net * vt / (vs + net)).unwrap()
+}
+
+const SOL: u64 = 1_000_000_000;
+
+/// A core whose profiles fill on paper 400 ms after the leader, a user
+/// following the leader, and a tape.
+async fn latency_setup(db: &str) -> (Arc<Core>, UserRef, WalletAddress, Tape) {
+    let settings = ProfileSettings {
+        latency_ms: 400,
+        slippage_bps: 500,
+        ..defaults()
+    };
+    let core = core_with(db, settings).await;
+    let user = UserRef::new(Platform::Telegram, 31);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    let rec = core.user(user, Some("en")).await.unwrap();
+    core.follow(&rec, leader).await.unwrap();
+    (core, user, leader, Tape::new(T0))
+}
+
+/// The order placed for `user`'s (only) profile.
+async fn only_order(core: &Core, user: UserRef) -> alfabot::domain::ports::OrderRecord {
+    let mut orders = Vec::new();
+    for d in core.why(user, None).await.unwrap() {
+        if let Verdict::Placed { key, .. } = d.verdict {
+            orders.push(core.store().get_order(&key).await.unwrap().unwrap());
+        }
+    }
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    orders.remove(0)
+}
+
+#[tokio::test]
+async fn paper_fills_are_priced_on_the_curve_at_the_trigger_plus_the_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let (core, user, leader, mut tape) = latency_setup(&db_in(&dir, "lat.db")).await;
+    let mint = WalletAddress::from_bytes([0x41; 32]);
+    let crowd = WalletAddress::from_bytes([9; 32]);
+
+    let lead = tape.trade(mint, leader, Side::Buy, SOL / 2);
+    let at_leader = tape.curve(&mint);
+    ingest(&core, &lead).await;
+    assert_eq!(core.due_len().await, 1, "waiting out its latency");
+    // Inside the latency: the copy will pay this trade's price.
+    let inside = tape.trade_after(200, mint, crowd, Side::Buy, SOL * 4 / 10);
+    let priced_on = tape.curve(&mint);
+    ingest(&core, &inside).await;
+    assert_eq!(core.due_len().await, 1);
+    // After it: the order runs first, on the curve as it stood then.
+    let after = tape.trade_after(400, mint, crowd, Side::Buy, 3 * SOL);
+    ingest(&core, &after).await;
+    assert_eq!(core.due_len().await, 0);
+
+    let order = only_order(&core, user).await;
+    assert_eq!(order.status, OrderStatus::Filled);
+    assert_eq!(order.order.sol_in, Lamports(SOL / 10));
+    assert_eq!(order.order.expected_out, tokens_on(at_leader, SOL / 10));
+    let fills = core.store().fills_of(user, 10).await.unwrap();
+    assert_eq!(fills.len(), 1);
+    let got = tokens_on(priced_on, SOL / 10);
+    assert!(
+        got < order.order.expected_out && got >= order.order.min_out,
+        "the move cost tokens, within the slippage"
+    );
+    let network = 5_000 + 100_000;
+    let curve_fee = SOL / 10 - SOL / 10 * 10_000 / 10_125;
+    assert_eq!(
+        (
+            fills[0].tokens.0,
+            fills[0].sol.0,
+            fills[0].fee.0,
+            fills[0].timestamp_ms
+        ),
+        (
+            got,
+            SOL / 10 + network,
+            curve_fee + network,
+            lead.timestamp_ms + 400
+        )
+    );
+    assert_eq!(core.positions_of(user)[0].position.tokens.0, got);
+}
+
+#[tokio::test]
+async fn a_paper_fill_moved_past_the_slippage_cap_is_skipped_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (core, user, leader, mut tape) = latency_setup(&db_in(&dir, "slip.db")).await;
+    let mint = WalletAddress::from_bytes([0x42; 32]);
+    let crowd = WalletAddress::from_bytes([9; 32]);
+
+    let lead = tape.trade(mint, leader, Side::Buy, SOL / 2);
+    let at_leader = tape.curve(&mint);
+    ingest(&core, &lead).await;
+    // A big buy inside the latency moves the price past the 5% cap.
+    let inside = tape.trade_after(300, mint, crowd, Side::Buy, 3 * SOL);
+    let priced_on = tape.curve(&mint);
+    ingest(&core, &inside).await;
+    ingest(
+        &core,
+        &tape.trade_after(
+            300,
+            WalletAddress::from_bytes([0x43; 32]),
+            crowd,
+            Side::Buy,
+            SOL,
+        ),
+    )
+    .await;
+    assert_eq!(core.due_len().await, 0);
+
+    let expected = tokens_on(at_leader, SOL / 10);
+    let got = tokens_on(priced_on, SOL / 10);
+    let order = only_order(&core, user).await;
+    assert!(got < order.order.min_out, "{got} < {}", order.order.min_out);
+    let reason = SkipReason::Slippage { expected, got };
+    assert_eq!(
+        (order.status, order.reason),
+        (OrderStatus::Rejected, Some(reason))
+    );
+    assert!(core.store().fills_of(user, 10).await.unwrap().is_empty());
+    assert!(core.positions_of(user).is_empty());
+    let why = core.why(user, None).await.unwrap();
+    assert!(
+        matches!(&why[0].verdict, Verdict::Rejected { reason: r, .. } if *r == reason),
+        "{why:?}"
+    );
+    let (fills, rejected, _) = notices(&core, user).await;
+    assert!(fills.is_empty());
+    assert!(
+        matches!(rejected.as_slice(), [OutboxPayload::Rejected { reason: r, .. }] if *r == reason),
+        "{rejected:?}"
+    );
+}
+
+// ------------------------------------------------------- notifications --
+
+/// Three users copy the same leader with the same rules and get the same
+/// events: a big winner, three stop losses, then a risk tier change and a
+/// cooldown. Each has each of those kinds at a different level (on, silent,
+/// off), so every kind is seen at every level.
+#[tokio::test]
+async fn big_wins_stop_losses_and_risk_notices_follow_each_users_levels() {
+    use alfabot::domain::{ExitReason, RiskEvent, RiskTier};
+    let dir = tempfile::tempdir().unwrap();
+    let settings = ProfileSettings {
+        bankroll: Lamports(2_500_000_000),
+        stop_loss_bps: 2_500,
+        tp1_bps: 0,
+        trailing: false,
+        break_even: false,
+        max_hold_s: 0,
+        ..defaults()
+    };
+    let core = core_with(&db_in(&dir, "notes.db"), settings).await;
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    let crowd = WalletAddress::from_bytes([9; 32]);
+    let (on, silent, off) = (NotifyLevel::On, NotifyLevel::Silent, NotifyLevel::Off);
+    let kinds = [
+        NotifyKind::BigWins,
+        NotifyKind::StopLosses,
+        NotifyKind::Risk,
+    ];
+    let users = [
+        (UserRef::new(Platform::Telegram, 41), [on, silent, off]),
+        (UserRef::new(Platform::Telegram, 42), [silent, off, on]),
+        (UserRef::new(Platform::Telegram, 43), [off, on, silent]),
+    ];
+    for (user, levels) in &users {
+        let rec = core.user(*user, Some("en")).await.unwrap();
+        core.follow(&rec, leader).await.unwrap();
+        let mut prefs = NotifyPrefs::default();
+        for (kind, level) in kinds.iter().zip(levels) {
+            prefs.set(*kind, *level);
+        }
+        core.set_notify(*user, &prefs).await.unwrap();
+    }
+
+    let mut tape = Tape::new(T0);
+    let mint = |n: u8| WalletAddress::from_bytes([0x60 + n; 32]);
+    // A winner: the crowd pumps after the entry, the leader sells out.
+    let entry = tape.trade(mint(1), leader, Side::Buy, SOL / 2);
+    ingest(&core, &entry).await;
+    ingest(&core, &tape.trade(mint(1), crowd, Side::Buy, 10 * SOL)).await;
+    ingest(
+        &core,
+        &tape.trade(mint(1), leader, Side::Sell, entry.tokens.0),
+    )
+    .await;
+    // Three losers: the entry at the top of a pump, then the crowd dumps.
+    for n in 2..=4 {
+        tape.wait(130_000);
+        let pump = tape.trade(mint(n), crowd, Side::Buy, 10 * SOL);
+        ingest(&core, &pump).await;
+        ingest(&core, &tape.trade(mint(n), leader, Side::Buy, SOL / 2)).await;
+        ingest(
+            &core,
+            &tape.trade(mint(n), crowd, Side::Sell, pump.tokens.0),
+        )
+        .await;
+    }
+
+    let messages = core.store().pending(1_000).await.unwrap();
+    for (user, levels) in &users {
+        let profile = core.profiles(*user).await.unwrap()[0].id;
+        let trips = core.store().round_trips(Some(profile), 0).await.unwrap();
+        assert_eq!(trips.len(), 4);
+        assert!(trips[0].roi_bps() >= 5_000, "{:?}", trips[0]);
+        assert!(trips[1..].iter().all(|t| t.exit == ExitReason::StopLoss));
+        let day_pnl: i64 = trips.iter().map(|t| t.pnl).sum();
+        let before_last: i64 = trips[..3].iter().map(|t| t.pnl).sum();
+        assert!(
+            before_last > -50_000_000 && day_pnl <= -50_000_000 && day_pnl > -100_000_000,
+            "the last loss crosses 2% of the bankroll, not 4%: {before_last} → {day_pnl}"
+        );
+
+        let mine: Vec<_> = messages.iter().filter(|m| m.user == *user).collect();
+        let of = |kind: NotifyKind| -> Vec<_> {
+            mine.iter()
+                .filter(|m| m.payload.kind() == kind)
+                .copied()
+                .collect()
+        };
+        for (kind, level) in kinds.iter().zip(levels) {
+            let got = of(*kind);
+            let expected = match kind {
+                NotifyKind::BigWins => 1,
+                NotifyKind::StopLosses => 3,
+                _ => 2,
+            };
+            if *level == NotifyLevel::Off {
+                assert!(got.is_empty(), "{user}: {kind:?} is off: {got:?}");
+                continue;
+            }
+            assert_eq!(got.len(), expected, "{user}: {kind:?}: {got:?}");
+            assert!(
+                got.iter()
+                    .all(|m| m.silent == (*level == NotifyLevel::Silent)),
+                "{user}: {kind:?} {level:?}"
+            );
+            match kind {
+                NotifyKind::BigWins => assert!(
+                    matches!(&got[0].payload, OutboxPayload::Closed { trip, profile_name }
+                        if *trip == trips[0] && profile_name == "main"),
+                    "{got:?}"
+                ),
+                NotifyKind::StopLosses => {
+                    for (m, n) in got.iter().zip(2..) {
+                        assert!(
+                            matches!(&m.payload, OutboxPayload::Fill { fill, .. }
+                                if fill.reason == Some(ExitReason::StopLoss)
+                                    && fill.side == Side::Sell
+                                    && fill.mint == mint(n)),
+                            "{m:?}"
+                        );
+                    }
+                }
+                _ => {
+                    let events: Vec<(RiskEvent, i64)> = got
+                        .iter()
+                        .map(|m| match &m.payload {
+                            OutboxPayload::Risk {
+                                event,
+                                at_ms,
+                                profile_name,
+                            } => {
+                                assert_eq!(profile_name, "main");
+                                (*event, *at_ms)
+                            }
+                            other => panic!("{other:?}"),
+                        })
+                        .collect();
+                    let at = trips[3].closed_ms;
+                    assert!(
+                        events.contains(&(
+                            RiskEvent::TierChanged {
+                                from: RiskTier::Normal,
+                                to: RiskTier::Caution,
+                                daily_pnl: day_pnl,
+                            },
+                            at
+                        )),
+                        "{events:?}"
+                    );
+                    assert!(
+                        events.contains(&(
+                            RiskEvent::Cooldown {
+                                until_ms: at + 30 * 60_000,
+                                losses: 3,
+                            },
+                            at
+                        )),
+                        "{events:?}"
+                    );
+                }
+            }
+        }
+        // The switches under test leave the others alone: every fill but
+        // the stop losses (four entries and the winner's sale) is told.
+        assert_eq!(of(NotifyKind::Fills).len(), 5, "{user}");
+        assert!(of(NotifyKind::Fills).iter().all(|m| !m.silent));
+    }
 }
