@@ -317,14 +317,17 @@ pub trait Store: Send + Sync {
         before: Balances,
         now_ms: i64,
     ) -> anyhow::Result<()>;
-    /// Marks an order rejected with its reason (a fill marks it filled
-    /// through `record_fill`).
+    /// Marks an unfinished (pending or sent) order rejected with its
+    /// reason; returns whether it did. `false`: no such order, or it was
+    /// settled before (a rejection never overwrites a fill, nor an earlier
+    /// rejection's reason). A fill marks an order filled through
+    /// `record_fill`.
     async fn reject_order(
         &self,
         key: &IdempotencyKey,
         reason: SkipReason,
         now_ms: i64,
-    ) -> anyhow::Result<()>;
+    ) -> anyhow::Result<bool>;
     async fn get_order(&self, key: &IdempotencyKey) -> anyhow::Result<Option<OrderRecord>>;
     /// Orders that are pending or sent, oldest first (reconciled at start).
     async fn unfinished_orders(&self) -> anyhow::Result<Vec<OrderRecord>>;
@@ -332,6 +335,13 @@ pub trait Store: Send + Sync {
     /// Stores a fill, the position after it (deleted when `tokens` is 0),
     /// the order as filled and the round trip when the position closed (see
     /// the trait contract).
+    ///
+    /// A settled order is not flipped by a fill that never happened: a
+    /// fill without a transaction (paper) on an order stored as rejected
+    /// is refused (`Ok(false)`, nothing changed). A fill with a transaction
+    /// (live) is recorded even then and marks the order filled: the chain
+    /// is the truth (a transaction that confirmed after its order was given
+    /// up, e.g. as expired).
     async fn record_fill(
         &self,
         fill: &Fill,

@@ -1,9 +1,13 @@
 //! The live executor: an approved order becomes a signed Jupiter swap from
 //! the user's own wallet.
 //!
-//! - The user's key is opened from the vault only for the order (the secret
-//!   lives in a zeroizing buffer for the length of one swap) and must sign
-//!   for the profile's wallet, else the order is refused (`WrongKey`).
+//! - The user's key stays sealed while the swap screens the mint, measures
+//!   balances, quotes and builds (it works with the wallet's address, the
+//!   stored public key). It is opened from the vault only to sign each
+//!   transaction message, and the secret and the keypair built from it are
+//!   wiped right after that signature (both zeroize on drop). A key that
+//!   does not open for the user, or signs for another wallet than the
+//!   profile's, refuses the order (`WrongKey`) before anything is sent.
 //! - The transaction's signature and the wallet's balances are journaled in
 //!   the order's row (`Store::order_sent`) before it is sent; after a crash,
 //!   [`Executor::reconcile`] asks the cluster what became of that signature
@@ -19,12 +23,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_trait::async_trait;
 
-use super::swap::{SwapJournal, SwapOutcome, SwapRefusal, SwapRequest, SwapSide, Swapper};
+use super::swap::{
+    SignError, SwapJournal, SwapOutcome, SwapRefusal, SwapRequest, SwapSide, Swapper, WalletSigner,
+};
 use super::{Executor, Market};
 use crate::domain::ports::{Balances, Clock, OrderRecord, OrderStatus, Store};
 use crate::domain::{
-    Execution, IdempotencyKey, Lamports, Order, Side, Signature, SkipReason, TokenAmount,
-    WalletAddress,
+    Address, Execution, IdempotencyKey, Lamports, Order, Side, Signature, SkipReason, TokenAmount,
+    UserRef, WalletAddress,
 };
 use crate::engine::RiskApproved;
 use crate::vault::{Sealed, Vault, keys};
@@ -116,6 +122,38 @@ const fn swap_side(side: Side) -> SwapSide {
     }
 }
 
+/// A wallet's sealed key, opened for one signature at a time.
+struct SealedKey<'a> {
+    vault: &'a Vault,
+    owner: UserRef,
+    wallet: WalletAddress,
+    sealed: Sealed,
+}
+
+impl WalletSigner for SealedKey<'_> {
+    fn address(&self) -> Address {
+        self.wallet
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<solana_signature::Signature, SignError> {
+        use solana_signer::Signer as _;
+        let secret = self.vault.open(self.owner, &self.sealed).map_err(|e| {
+            tracing::warn!(user = %self.owner, wallet = %self.wallet, error = %e,
+                "the stored key does not open");
+            SignError::Sealed
+        })?;
+        let keypair = keys::keypair(&secret).map_err(|_| SignError::NotAKeypair)?;
+        drop(secret);
+        if keys::address_of(&keypair) != self.wallet {
+            tracing::warn!(user = %self.owner, wallet = %self.wallet,
+                "the stored key signs for another wallet");
+            return Err(SignError::OtherWallet);
+        }
+        Ok(keypair.sign_message(message))
+        // `keypair` is dropped (and wiped) here.
+    }
+}
+
 /// Journals each transaction in the order's row before it is sent.
 struct OrderJournal<'a> {
     store: &'a dyn Store,
@@ -155,18 +193,15 @@ impl Executor for LiveExecutor {
         else {
             return Ok(self.rejected(SkipReason::NoWallet));
         };
-        let signer = match self
-            .vault
-            .open(order.user, &Sealed::from_stored(stored.sealed))
-        {
-            Ok(secret) => match keys::keypair(&secret) {
-                Ok(kp) if keys::address_of(&kp) == wallet => kp,
-                _ => return Ok(self.rejected(SkipReason::WrongKey)),
-            },
-            Err(e) => {
-                tracing::warn!(user = %order.user, %wallet, error = %e, "the stored key does not open");
-                return Ok(self.rejected(SkipReason::WrongKey));
-            }
+        // The stored public key names the wallet: no need to open the key.
+        if stored.wallet != wallet {
+            return Ok(self.rejected(SkipReason::WrongKey));
+        }
+        let signer = SealedKey {
+            vault: &self.vault,
+            owner: order.user,
+            wallet,
+            sealed: Sealed::from_stored(stored.sealed),
         };
         let req = SwapRequest {
             side: swap_side(order.side),

@@ -7,6 +7,10 @@
 //!   crash after sending is reconciled from the journal, never re-sent;
 //! - only the signer's signature slot is filled; a transaction whose fee
 //!   payer is not the signer is refused before anything is sent;
+//! - the swap works with the wallet's address; its key is only asked for
+//!   a signature of each message, right before it is journaled and sent
+//!   ([`WalletSigner`]: the vault-backed one opens the key for that one
+//!   signature and wipes it after);
 //! - a failed transaction is final (never retried); an expired one is
 //!   re-quoted and rebuilt (a new message, never a re-signed old one), at
 //!   most `max_requotes` times;
@@ -104,6 +108,40 @@ pub enum SwapOutcome {
     Refused(SwapRefusal),
 }
 
+/// Signs swap messages for one wallet. The address is known without the
+/// key (it is the stored public key); a signer backed by the vault opens
+/// the key for each signature only.
+pub trait WalletSigner: Send + Sync {
+    /// The wallet that pays for and signs the swap.
+    fn address(&self) -> Address;
+    /// Signs `message` with the wallet's key, or says why it cannot.
+    fn sign(&self, message: &[u8]) -> Result<solana_signature::Signature, SignError>;
+}
+
+/// Why a wallet's key did not sign. Never carries any part of the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    /// Sealed for another user, under a master key that is not loaded, or
+    /// tampered with.
+    #[error("the stored key does not open")]
+    Sealed,
+    #[error("the stored key is not a keypair")]
+    NotAKeypair,
+    #[error("the key signs for another wallet")]
+    OtherWallet,
+}
+
+/// A keypair in memory signs for its own address (tests, tools).
+impl WalletSigner for Keypair {
+    fn address(&self) -> Address {
+        Address::from_bytes(self.pubkey().to_bytes())
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<solana_signature::Signature, SignError> {
+        Ok(self.sign_message(message))
+    }
+}
+
 /// Records a swap's transaction before it is sent.
 #[async_trait::async_trait]
 pub trait SwapJournal: Send + Sync {
@@ -171,10 +209,10 @@ impl Swapper {
     pub async fn swap(
         &self,
         req: SwapRequest,
-        signer: &Keypair,
+        signer: &dyn WalletSigner,
         journal: &dyn SwapJournal,
     ) -> anyhow::Result<SwapOutcome> {
-        let owner = Address::from_bytes(signer.pubkey().to_bytes());
+        let owner = signer.address();
         if req.side == SwapSide::Buy
             && let Err(risk) = self.screen(req.mint).await?
         {
@@ -221,7 +259,8 @@ impl Swapper {
                 mut tx,
                 last_valid_block_height,
             } = built;
-            if sign_own_slot(&mut tx, signer).is_err() {
+            if let Err(e) = sign_own_slot(&mut tx, signer) {
+                tracing::warn!(wallet = %owner, error = %e, "the swap was not signed");
                 return Ok(SwapOutcome::Refused(SwapRefusal::WrongKey));
             }
             let fee = network_fee(&tx.message);
@@ -417,21 +456,33 @@ fn funds_refusal(
     })
 }
 
-/// The signer is not the fee payer of the transaction.
-#[derive(Debug)]
-struct NotOurs;
+/// Why a transaction was left unsigned.
+#[derive(Debug, thiserror::Error)]
+enum Unsigned {
+    #[error("the transaction is not paid by the wallet")]
+    NotOurs,
+    #[error(transparent)]
+    Key(#[from] SignError),
+    #[error("the signature does not verify for the wallet")]
+    BadSignature,
+}
 
 /// Fills the signer's signature slot, leaving the others as they are. The
 /// signer must be the fee payer (key 0, whose signature names the
-/// transaction).
-fn sign_own_slot(tx: &mut VersionedTransaction, signer: &Keypair) -> Result<(), NotOurs> {
-    let me = signer.pubkey();
+/// transaction), and its signature must verify for that address.
+fn sign_own_slot(tx: &mut VersionedTransaction, signer: &dyn WalletSigner) -> Result<(), Unsigned> {
+    let me = Pubkey::new_from_array(*signer.address().as_bytes());
     let required = usize::from(tx.message.header().num_required_signatures);
     let keys = tx.message.static_account_keys();
     if required == 0 || keys.first() != Some(&me) || tx.signatures.len() != required {
-        return Err(NotOurs);
+        return Err(Unsigned::NotOurs);
     }
-    tx.signatures[0] = signer.sign_message(&tx.message.serialize());
+    let message = tx.message.serialize();
+    let signature = signer.sign(&message)?;
+    if !signature.verify(me.as_ref(), &message) {
+        return Err(Unsigned::BadSignature);
+    }
+    tx.signatures[0] = signature;
     Ok(())
 }
 
@@ -567,6 +618,42 @@ mod tests {
             message: message(me.pubkey(), 1, vec![]),
         };
         assert!(sign_own_slot(&mut short, &me).is_err());
+    }
+
+    /// Claims one wallet, signs with whatever it holds.
+    struct Claims(Pubkey, Result<Keypair, SignError>);
+
+    impl WalletSigner for Claims {
+        fn address(&self) -> Address {
+            Address::from_bytes(self.0.to_bytes())
+        }
+        fn sign(&self, message: &[u8]) -> Result<solana_signature::Signature, SignError> {
+            self.1
+                .as_ref()
+                .map(|k| k.sign_message(message))
+                .map_err(|e| *e)
+        }
+    }
+
+    #[test]
+    fn a_key_that_does_not_sign_for_the_wallet_leaves_the_slot_empty() {
+        let me = Keypair::new();
+        let unsigned = || VersionedTransaction {
+            signatures: vec![solana_signature::Signature::default(); 2],
+            message: message(me.pubkey(), 2, vec![(1, vec![])]),
+        };
+        for (signer, expected) in [
+            (Claims(me.pubkey(), Err(SignError::Sealed)), "does not open"),
+            (Claims(me.pubkey(), Ok(Keypair::new())), "does not verify"),
+        ] {
+            let mut tx = unsigned();
+            let err = sign_own_slot(&mut tx, &signer).unwrap_err();
+            assert!(err.to_string().contains(expected), "{err}");
+            assert_eq!(tx.signatures, unsigned().signatures, "nothing signed");
+        }
+        let mut tx = unsigned();
+        sign_own_slot(&mut tx, &Claims(me.pubkey(), Ok(me.insecure_clone()))).unwrap();
+        assert!(tx.signatures[0].verify(me.pubkey().as_ref(), &tx.message.serialize()));
     }
 
     #[test]

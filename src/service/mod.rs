@@ -9,6 +9,10 @@
 //! - an order's idempotency key is stored before the order goes to its
 //!   executor; a key stored before (a replayed trade, a restart) is never
 //!   executed again;
+//! - an order this process runs is *owned* from before its key is stored
+//!   until its execution is applied (through the paper due queue or a live
+//!   task); [`Core::reconcile`] leaves owned orders alone, so a pending
+//!   order is never settled behind the back of the executor running it;
 //! - a fill is stored (idempotently, with its position and round trip)
 //!   before its notice is queued;
 //! - paper orders run when the engine clock reaches their latency, before
@@ -37,8 +41,8 @@ use crate::domain::ports::{
     Clock, NewMessage, OrderRecord, OutboxPayload, SessionStore, Store, UserRecord,
 };
 use crate::domain::{
-    ChatRef, Execution, Mode, NotifyLevel, Order, ProfileSettings, SkipReason, TradeEvent, UserRef,
-    WalletAddress,
+    ChatRef, Execution, IdempotencyKey, Mode, NotifyLevel, Order, ProfileSettings, SkipReason,
+    TradeEvent, UserRef, WalletAddress,
 };
 use crate::engine::analytics::{
     AnalyticsConfig, AnalyticsEvent, LeaderRow, Metric, WalletCard, WalletState, Window,
@@ -172,11 +176,13 @@ pub struct Core {
     /// live feed) or only event time (replay, simulation).
     wall_clock: bool,
     due: tokio::sync::Mutex<DueQueue>,
-    /// Live orders executing in this process (not reconciled meanwhile).
-    live_in_flight: Mutex<HashSet<crate::domain::IdempotencyKey>>,
+    /// Orders this process runs: claimed before their key is stored,
+    /// released once their execution is applied (or its outcome is unknown
+    /// and left to reconciling). Reconciling skips them.
+    owned: Mutex<HashSet<IdempotencyKey>>,
     /// Live orders of this process whose outcome was unknown, with their
     /// engine tickets, so reconciling one settles its reservation.
-    unknown: Mutex<HashMap<crate::domain::IdempotencyKey, u64>>,
+    unknown: Mutex<HashMap<IdempotencyKey, u64>>,
     outbox: Arc<Notify>,
     /// Analytics states taken from the engine but not yet saved (a failed
     /// flush keeps them for the next one). The async lock also makes
@@ -219,7 +225,7 @@ impl Core {
             defaults: parts.defaults,
             wall_clock: parts.wall_clock,
             due: tokio::sync::Mutex::new(DueQueue::default()),
-            live_in_flight: Mutex::new(HashSet::new()),
+            owned: Mutex::new(HashSet::new()),
             unknown: Mutex::new(HashMap::new()),
             outbox: Arc::new(Notify::new()),
             unsaved: tokio::sync::Mutex::new(Vec::new()),
@@ -340,7 +346,8 @@ impl Core {
 
     /// Settles unfinished orders (at start, and periodically for live
     /// orders whose outcome was unknown): each executor says what became
-    /// of it; one it cannot tell yet stays for the next pass.
+    /// of it; one it cannot tell yet stays for the next pass. Orders this
+    /// process is running (owned) are left to it.
     pub async fn reconcile(&self) -> anyhow::Result<usize> {
         let records = self
             .store
@@ -349,12 +356,7 @@ impl Core {
             .context("load unfinished orders")?;
         let mut settled = 0;
         for record in records {
-            if self
-                .live_in_flight
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .contains(&record.order.key)
-            {
+            if self.owns(&record.order.key) {
                 continue;
             }
             if self.reconcile_one(&record).await? {
@@ -647,28 +649,72 @@ impl Core {
         if orders.is_empty() {
             return Ok(());
         }
-        let plain: Vec<Order> = orders.iter().map(|o| o.get().clone()).collect();
+        // Owned before stored: a reconcile pass that reads the stored order
+        // finds it owned. A key this process already runs is a duplicate.
+        let mut claimed = Vec::with_capacity(orders.len());
+        for order in orders {
+            if self.own(&order.key) {
+                claimed.push(order);
+            } else {
+                tracing::info!(key = %order.key, "order already running here; not executed again");
+                self.release(order.get(), SkipReason::Duplicate).await;
+            }
+        }
+        if claimed.is_empty() {
+            return Ok(());
+        }
+        let plain: Vec<Order> = claimed.iter().map(|o| o.get().clone()).collect();
         let fresh = match self.store.insert_orders(&plain, self.now_ms()).await {
             Ok(f) => f,
             Err(e) => {
                 // Nothing was claimed, so nothing may run: give every
                 // reservation back.
                 for o in &plain {
+                    self.disown(&o.key);
                     self.release(o, SkipReason::Interrupted).await;
                 }
                 return Err(e.context("record orders"));
             }
         };
-        for (order, new) in orders.into_iter().zip(fresh) {
+        let mut result = Ok(());
+        for (order, new) in claimed.into_iter().zip(fresh) {
             if !new {
                 tracing::info!(key = %order.key, "order already recorded; not executed again");
+                self.disown(&order.key);
                 self.release(order.get(), SkipReason::Duplicate).await;
                 continue;
             }
             self.counters.orders.fetch_add(1, Relaxed);
-            self.route(order).await?;
+            // One order's failure does not strand the others.
+            let routed = self.route(order).await;
+            if result.is_ok() {
+                result = routed;
+            }
         }
-        Ok(())
+        result
+    }
+
+    /// Claims an order for this process; `false` if it already runs here.
+    fn own(&self, key: &IdempotencyKey) -> bool {
+        self.owned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.clone())
+    }
+
+    /// Leaves an order to reconciling from now on.
+    fn disown(&self, key: &IdempotencyKey) {
+        self.owned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key);
+    }
+
+    fn owns(&self, key: &IdempotencyKey) -> bool {
+        self.owned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(key)
     }
 
     /// Gives an order's reservation back in the engine without storing a
@@ -695,16 +741,20 @@ impl Core {
         }
     }
 
-    /// Hands a recorded order to its executor: paper orders wait for their
-    /// latency in the due queue; live orders run in their own task.
+    /// Hands a recorded, owned order to its executor: paper orders wait
+    /// for their latency in the due queue; live orders run in their own
+    /// task. Whoever ends up with the order disowns it once applied.
     async fn route(self: &Arc<Self>, order: RiskApproved<Order>) -> anyhow::Result<()> {
         let Some(executor) = self.executors.of(order.mode) else {
+            tracing::warn!(key = %order.key, mode = ?order.mode, "no executor for the order's mode");
             let at_ms = self.engine_now_ms();
             let exec = Execution::Rejected {
                 reason: SkipReason::NoWallet,
                 at_ms,
             };
-            return self.apply_execution(order.get(), exec).await;
+            let applied = self.apply_execution(order.get(), exec).await;
+            self.disown(&order.key);
+            return applied;
         };
         match executor.ready_at(&order) {
             Some(at) => {
@@ -720,18 +770,9 @@ impl Core {
 
     fn spawn_live(self: &Arc<Self>, executor: Arc<dyn Executor>, order: RiskApproved<Order>) {
         let me = Arc::clone(self);
-        self.live_in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(order.key.clone());
         tokio::spawn(async move {
             let market = me.market(&order);
-            let result = executor.execute(&order, &market).await;
-            me.live_in_flight
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&order.key);
-            match result {
+            match executor.execute(&order, &market).await {
                 Ok(exec) => {
                     if let Err(e) = me.apply_execution(order.get(), exec).await {
                         tracing::error!(key = %order.key, error = format!("{e:#}"), "recording a live execution failed");
@@ -746,6 +787,9 @@ impl Core {
                         .insert(order.key.clone(), order.ticket);
                 }
             }
+            // Applied, or unknown and left to reconciling (which also
+            // settles one whose recording failed).
+            me.disown(&order.key);
         });
     }
 
@@ -768,12 +812,16 @@ impl Core {
                     at_ms: at,
                 }),
             };
-            match exec {
-                Ok(exec) => self.apply_execution(order.get(), exec).await?,
+            let applied = match exec {
+                Ok(exec) => self.apply_execution(order.get(), exec).await,
                 Err(e) => {
-                    tracing::error!(key = %order.key, error = format!("{e:#}"), "paper execution failed")
+                    // Left pending: the next reconcile settles it.
+                    tracing::error!(key = %order.key, error = format!("{e:#}"), "paper execution failed");
+                    Ok(())
                 }
-            }
+            };
+            self.disown(&order.key);
+            applied?;
         }
     }
 
@@ -794,11 +842,19 @@ impl Core {
         let mut notes: Vec<(UserRef, OutboxPayload)> = Vec::new();
         match (&exec, fill, position) {
             (Execution::Rejected { reason, at_ms }, _, _) => {
-                self.counters.rejects.fetch_add(1, Relaxed);
-                self.store
+                let rejected = self
+                    .store
                     .reject_order(&order.key, *reason, *at_ms)
                     .await
                     .context("record the rejection")?;
+                if !rejected {
+                    // Settled before (filled or rejected): the store is the
+                    // truth, and nothing new is told.
+                    tracing::info!(key = %order.key, ?reason, "order already settled; rejection not recorded");
+                    self.resync(order).await?;
+                    return Ok(());
+                }
+                self.counters.rejects.fetch_add(1, Relaxed);
                 if *reason != SkipReason::Duplicate {
                     notes.push((
                         order.user,
@@ -817,16 +873,11 @@ impl Core {
                     .await
                     .context("record the fill")?;
                 if !inserted {
-                    // Already recorded by an earlier run: the store is the
-                    // truth, and nothing new is told.
-                    let stored = self
-                        .store
-                        .open_positions(order.user)
-                        .await
-                        .context("reload the position")?
-                        .into_iter()
-                        .find(|p| (p.profile, p.leader, p.mint) == order.position_key());
-                    self.engine().resync_position(order.position_key(), stored);
+                    // Already recorded by an earlier run, or a paper fill of
+                    // an order settled as rejected: the store is the truth,
+                    // and nothing new is told.
+                    tracing::info!(key = %order.key, "order already settled; fill not recorded");
+                    self.resync(order).await?;
                     return Ok(());
                 }
                 self.counters.fills.fetch_add(1, Relaxed);
@@ -859,6 +910,19 @@ impl Core {
             .context("log the execution")?;
         self.notify(notes).await?;
         self.risk_notices(risk).await?;
+        Ok(())
+    }
+
+    /// Puts the engine's position of an order back as the store has it.
+    async fn resync(&self, order: &Order) -> anyhow::Result<()> {
+        let stored = self
+            .store
+            .open_positions(order.user)
+            .await
+            .context("reload the position")?
+            .into_iter()
+            .find(|p| (p.profile, p.leader, p.mint) == order.position_key());
+        self.engine().resync_position(order.position_key(), stored);
         Ok(())
     }
 

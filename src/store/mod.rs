@@ -709,9 +709,9 @@ impl Store for SqlStore {
         key: &IdempotencyKey,
         reason: SkipReason,
         now_ms: i64,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
         let reason = to_json(&reason, "a skip reason")?;
-        with_pool!(self, pool => {
+        let done = with_pool!(self, pool => {
             sqlx::query(
                 "UPDATE orders SET status = 'rejected', reason = $2, updated_ms = $3
                  WHERE order_key = $1 AND status IN ('pending', 'sent')",
@@ -724,7 +724,7 @@ impl Store for SqlStore {
             .map(|d| d.rows_affected())
         })
         .with_context(|| format!("rejecting order {key}"))?;
-        Ok(())
+        Ok(done == 1)
     }
 
     async fn get_order(&self, key: &IdempotencyKey) -> anyhow::Result<Option<OrderRecord>> {
@@ -784,6 +784,33 @@ impl Store for SqlStore {
         let trip = closed.map(TripColumns::of).transpose()?;
         let inserted = with_pool!(self, pool => async {
             let mut tx = pool.begin().await.context("starting a transaction")?;
+            // The order first: its row stays locked to the end, so a
+            // concurrent rejection waits and then finds it filled.
+            let marked = sqlx::query(
+                "UPDATE orders SET status = 'filled', reason = NULL, updated_ms = $2
+                 WHERE order_key = $1
+                   AND (status IN ('pending', 'sent') OR (status = 'rejected' AND $3))",
+            )
+            .bind(fill.key.as_str())
+            .bind(fill.timestamp_ms)
+            .bind(fill.tx.is_some())
+            .execute(&mut *tx)
+            .await
+            .context("marking the order filled")?
+            .rows_affected();
+            if marked == 0 {
+                let status: Option<String> =
+                    sqlx::query_scalar("SELECT status FROM orders WHERE order_key = $1")
+                        .bind(fill.key.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .context("reading the order's status")?;
+                if status.as_deref() == Some(OrderStatus::Rejected.as_str()) {
+                    // A paper fill of an order that was given up never ran.
+                    tx.rollback().await.context("ending the transaction")?;
+                    return anyhow::Ok(false);
+                }
+            }
             let done = sqlx::query(
                 "INSERT INTO fills
                      (order_key, profile_id, user_platform, user_id, mint, leader, side, mode,
@@ -814,15 +841,6 @@ impl Store for SqlStore {
                 tx.rollback().await.context("ending the transaction")?;
                 return anyhow::Ok(false);
             }
-            sqlx::query(
-                "UPDATE orders SET status = 'filled', updated_ms = $2
-                 WHERE order_key = $1 AND status IN ('pending', 'sent')",
-            )
-            .bind(fill.key.as_str())
-            .bind(fill.timestamp_ms)
-            .execute(&mut *tx)
-            .await
-            .context("marking the order filled")?;
             if position_after.tokens.0 == 0 {
                 sqlx::query("DELETE FROM positions WHERE profile_id = $1 AND leader = $2 AND mint = $3")
                     .bind(position_after.profile.0)

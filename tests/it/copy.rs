@@ -1,22 +1,24 @@
 //! The copy pipeline through the application core with the live executor,
 //! offline: the engine decides, the core stores the order's key, the live
-//! executor opens the user's key from the vault and swaps through the real
-//! `RpcClient` and Jupiter client against the fake RPC node over litesvm and
-//! the fake Jupiter. Balances are asserted on the SVM.
+//! executor opens the user's key from the vault to sign and swaps through
+//! the real `RpcClient` and Jupiter client against the fake RPC node over
+//! litesvm and the fake Jupiter. Balances are asserted on the SVM.
 //!
-//! Also: a process killed right after sending is reconciled on restart
-//! (no second order), and paper and live make the same decisions on the
-//! same trades (one decision path, two executors).
+//! Also: keys that do not sign for the profile's wallet refuse the order
+//! before anything is sent; a process killed right after sending is
+//! reconciled on restart (no second order); a sent transaction the cluster
+//! never saw expires after 180 s; and paper and live make the same
+//! decisions on the same trades (one decision path, two executors).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use alfabot::domain::ports::{OrderStatus, SystemClock};
+use alfabot::domain::ports::{Balances, Clock, OrderStatus, OutboxPayload, SystemClock};
 use alfabot::domain::{
-    Address, Lamports, Mode, Platform, ProfileSettings, Setting, Side, Signature, SkipReason,
-    TokenAmount, TradeEvent, UserRef, Verdict, WalletAddress,
+    Address, ExitReason, IdempotencyKey, Intent, Lamports, Mode, Order, Platform, ProfileSettings,
+    Setting, Side, Signature, SkipReason, TokenAmount, TradeEvent, UserRef, Verdict, WalletAddress,
 };
-use alfabot::engine::curve::{Curve, Fees};
+use alfabot::engine::curve::Fees;
 use alfabot::engine::{Engine, EngineConfig};
 use alfabot::exec::chain::Chain;
 use alfabot::exec::jupiter::Jupiter;
@@ -24,11 +26,14 @@ use alfabot::exec::live::LiveExecutor;
 use alfabot::exec::paper::PaperExecutor;
 use alfabot::exec::swap::{SwapConfig, Swapper};
 use alfabot::service::{Core, CoreParts, Executors, NoSubscriptions, SettingChange};
+use alfabot::vault::keys::SecretKey;
 use alfabot::vault::{MasterKeys, Vault, keys};
 use solana_pubkey::Pubkey;
 
+use crate::support::clock::ManualClock;
 use crate::support::jupiter::FakeJupiter;
 use crate::support::svm::FakeSolana;
+use crate::support::tape::Tape;
 
 const SOL: u64 = 1_000_000_000;
 const LEADER: &str = "8jGai9a8U4RSzDnweCgeVZJBLxMTrNsrhHbGrCF8F3Ks";
@@ -47,8 +52,31 @@ fn settings() -> ProfileSettings {
     }
 }
 
+fn leader() -> WalletAddress {
+    WalletAddress::parse(LEADER).unwrap()
+}
+
+fn addr(pk: &Pubkey) -> Address {
+    Address::from_bytes(pk.to_bytes())
+}
+
+fn now() -> i64 {
+    SystemClock.now_ms()
+}
+
 /// A core whose live orders go to the fake chain, polling every `poll`.
 async fn core(db: &str, sol: &FakeSolana, jup: &FakeJupiter, poll: Duration) -> Arc<Core> {
+    core_with(db, sol, jup, poll, Arc::new(SystemClock), settings()).await
+}
+
+async fn core_with(
+    db: &str,
+    sol: &FakeSolana,
+    jup: &FakeJupiter,
+    poll: Duration,
+    clock: Arc<dyn Clock>,
+    defaults: ProfileSettings,
+) -> Arc<Core> {
     let store: Arc<dyn alfabot::domain::ports::Store> =
         Arc::new(alfabot::store::connect(db).await.expect("store"));
     let vault = vault();
@@ -65,19 +93,19 @@ async fn core(db: &str, sol: &FakeSolana, jup: &FakeJupiter, poll: Duration) -> 
         swapper,
         Arc::clone(&vault),
         Arc::clone(&store),
-        Arc::new(SystemClock),
+        Arc::clone(&clock),
     );
     let core = Arc::new(Core::new(CoreParts {
         engine: Engine::new(EngineConfig::default()),
         store,
         sessions: alfabot::session::connect(None).await.unwrap(),
         feed: Arc::new(NoSubscriptions),
-        clock: Arc::new(SystemClock),
+        clock,
         executors: Executors {
             paper: Arc::new(PaperExecutor::new(Fees::default())),
             live: Some(Arc::new(live)),
         },
-        defaults: settings(),
+        defaults,
         wall_clock: false,
         vault: Some(vault),
         chain: Some(Arc::new(Chain::new(sol.url(), Duration::from_secs(5)))),
@@ -86,58 +114,15 @@ async fn core(db: &str, sol: &FakeSolana, jup: &FakeJupiter, poll: Duration) -> 
     core
 }
 
-/// A market for the fake pool's mint: a curve walked by the leader's trades.
-struct Tape {
-    mint: WalletAddress,
-    curve: Curve,
-    n: u8,
-    at: i64,
-    leader: WalletAddress,
-}
-
-impl Tape {
-    fn new(mint: &Pubkey) -> Self {
-        Self {
-            mint: Address::from_bytes(mint.to_bytes()),
-            curve: Curve::fresh(),
-            n: 0,
-            at: alfabot::domain::ports::Clock::now_ms(&SystemClock),
-            leader: WalletAddress::parse(LEADER).unwrap(),
-        }
-    }
-
-    fn trade(&mut self, trader: WalletAddress, side: Side, amount: u64) -> TradeEvent {
-        self.n += 1;
-        self.at += 1_000;
-        let (net, tokens) = match side {
-            Side::Buy => {
-                let q = self.curve.quote_buy(Lamports(amount), Fees::default());
-                (q.sol.0 - q.fee.0, q.tokens.0)
-            }
-            Side::Sell => (self.curve.gross_sol_for_tokens(amount), amount),
-        };
-        self.curve.apply(side == Side::Buy, net, tokens);
-        TradeEvent {
-            signature: Signature::from_bytes(&[self.n; 64]),
-            mint: self.mint,
-            trader,
-            side,
-            sol: Lamports(net),
-            tokens: TokenAmount(tokens),
-            timestamp_ms: self.at,
-            slot: None,
-            virtual_sol: Lamports(self.curve.virtual_sol),
-            virtual_tokens: TokenAmount(self.curve.virtual_tokens),
-            trader_balance_after: None,
-            created: false,
-            on_curve: true,
-        }
-    }
-}
-
 /// A user with an imported key (funded on the SVM) and a live profile
-/// following the leader; returns the user, the key's pubkey, the profile.
-async fn live_user(core: &Arc<Core>, sol: &FakeSolana, id: i64) -> (UserRef, Pubkey) {
+/// following the leader.
+struct LiveUser {
+    user: UserRef,
+    pk: Pubkey,
+    secret: SecretKey,
+}
+
+async fn live_user(core: &Arc<Core>, sol: &FakeSolana, id: i64) -> LiveUser {
     let user = UserRef::new(Platform::Telegram, id);
     let rec = core.user(user, Some("en")).await.unwrap();
     let (addr, secret) = keys::generate();
@@ -162,10 +147,8 @@ async fn live_user(core: &Arc<Core>, sol: &FakeSolana, id: i64) -> (UserRef, Pub
         .await
         .unwrap();
     assert_eq!(p.settings.mode, Mode::Live);
-    core.follow(&rec, WalletAddress::parse(LEADER).unwrap())
-        .await
-        .unwrap();
-    (user, pk)
+    core.follow(&rec, leader()).await.unwrap();
+    LiveUser { user, pk, secret }
 }
 
 /// Waits until the order copying `sig` on `side` for profile 1 is final.
@@ -197,11 +180,12 @@ async fn a_live_copy_signs_sends_confirms_and_records_the_fill() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
     let core = core(&db, &sol, &jup, Duration::from_millis(10)).await;
-    let (user, pk) = live_user(&core, &sol, 1).await;
-    let mut tape = Tape::new(&jup.mint());
+    let LiveUser { user, pk, .. } = live_user(&core, &sol, 1).await;
+    let mut tape = Tape::new(now());
+    let mint = addr(&jup.mint());
     let lamports_before = sol.balance(&pk);
 
-    let buy = tape.trade(tape.leader, Side::Buy, SOL / 2);
+    let buy = tape.trade(mint, leader(), Side::Buy, SOL / 2);
     core.ingest(&buy).await.unwrap();
     assert_eq!(settled(&core, &key(1, &buy)).await, OrderStatus::Filled);
     assert_eq!(sol.sends(), 1);
@@ -220,7 +204,7 @@ async fn a_live_copy_signs_sends_confirms_and_records_the_fill() {
     assert_eq!(pos[0].position.tokens.0, held);
 
     // The leader sells everything: the copy sells everything.
-    let sell = tape.trade(tape.leader, Side::Sell, buy.tokens.0);
+    let sell = tape.trade(mint, leader(), Side::Sell, buy.tokens.0);
     core.ingest(&sell).await.unwrap();
     assert_eq!(settled(&core, &key(1, &sell)).await, OrderStatus::Filled);
     assert_eq!(sol.sends(), 2);
@@ -242,10 +226,11 @@ async fn a_failed_or_refused_live_order_is_reported_not_retried() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("f.db").display());
     let core = core(&db, &sol, &jup, Duration::from_millis(10)).await;
-    let (user, _) = live_user(&core, &sol, 1).await;
-    let mut tape = Tape::new(&jup.mint());
+    let LiveUser { user, .. } = live_user(&core, &sol, 1).await;
+    let mut tape = Tape::new(now());
+    let mint = addr(&jup.mint());
     jup.drain_pool_next();
-    let buy = tape.trade(tape.leader, Side::Buy, SOL / 2);
+    let buy = tape.trade(mint, leader(), Side::Buy, SOL / 2);
     core.ingest(&buy).await.unwrap();
     assert_eq!(settled(&core, &key(1, &buy)).await, OrderStatus::Rejected);
     assert_eq!(sol.sends(), 1, "not retried blindly");
@@ -266,9 +251,12 @@ async fn a_failed_or_refused_live_order_is_reported_not_retried() {
             ..
         }
     )));
-    // A key that does not sign for the wallet: refused before any send.
+    // A transaction paid by another key: refused before any send, as a
+    // wrong key, and the user is told. (Another mint: the pool of the
+    // first has no tokens left to quote.)
     jup.wrong_payer_next();
-    let buy2 = tape.trade(tape.leader, Side::Buy, SOL / 10);
+    let other = addr(&jup.add_mint(1_073_000_000 * 1_000_000));
+    let buy2 = tape.trade(other, leader(), Side::Buy, SOL / 10);
     // Adaptive spacing would refuse a second entry this soon; turn it off.
     let p = core.profiles(user).await.unwrap().remove(0);
     core.change_setting(user, p.id, Setting::Adaptive, SettingChange::Next)
@@ -277,6 +265,164 @@ async fn a_failed_or_refused_live_order_is_reported_not_retried() {
     core.ingest(&buy2).await.unwrap();
     assert_eq!(settled(&core, &key(1, &buy2)).await, OrderStatus::Rejected);
     assert_eq!(sol.sends(), 1);
+    assert_refused(&core, user, &key(1, &buy2), SkipReason::WrongKey).await;
+}
+
+/// The order is stored rejected for `reason`, the skip log says so, and the
+/// user has a notice saying so.
+async fn assert_refused(core: &Core, user: UserRef, key: &str, reason: SkipReason) {
+    let key = IdempotencyKey::from_stored(key.to_owned());
+    let r = core.store().get_order(&key).await.unwrap().unwrap();
+    assert_eq!((r.status, r.reason), (OrderStatus::Rejected, Some(reason)));
+    let why = core.why(user, None).await.unwrap();
+    assert!(
+        why.iter().any(|d| matches!(
+            &d.verdict,
+            Verdict::Rejected { key: k, reason: r, .. } if *k == key && *r == reason
+        )),
+        "{why:?}"
+    );
+    let told = core.store().pending(100).await.unwrap();
+    assert!(
+        told.iter().any(|m| m.user == user
+            && matches!(
+                &m.payload,
+                OutboxPayload::Rejected { order, reason: r, .. } if order.key == key && *r == reason
+            )),
+        "{told:?}"
+    );
+}
+
+/// The stored key is swapped for one that does not sign for the profile's
+/// wallet: sealed for another user, sealed under a master key this process
+/// does not have, or another wallet's key. The key is only opened to sign,
+/// so each swap gets as far as a built transaction; each is refused as a
+/// wrong key there, nothing is sent, and each owner is told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_that_do_not_sign_for_the_wallet_refuse_the_order_before_sending() {
+    let sol = FakeSolana::start().await;
+    let jup = FakeJupiter::start(&sol, 30 * SOL, 1_073_000_000 * 1_000_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
+    let core = core(&db, &sol, &jup, Duration::from_millis(10)).await;
+    let mut users = Vec::new();
+    for id in 1..=3 {
+        users.push(live_user(&core, &sol, id).await);
+    }
+    let ours = vault();
+    let unloaded = Vault::new(MasterKeys::parse(&MasterKeys::generate_base64()).unwrap());
+    let (_, another_wallets) = keys::generate();
+    let stranger = UserRef::new(Platform::Telegram, 99);
+    let bad = [
+        ours.seal(stranger, users[0].secret.expose()).unwrap(),
+        unloaded
+            .seal(users[1].user, users[1].secret.expose())
+            .unwrap(),
+        ours.seal(users[2].user, another_wallets.expose()).unwrap(),
+    ];
+    for (u, sealed) in users.iter().zip(&bad) {
+        let mut k = core
+            .store()
+            .get_key(u.user, addr(&u.pk))
+            .await
+            .unwrap()
+            .unwrap();
+        k.sealed = sealed.as_str().to_owned();
+        core.store().reseal_keys(&[k]).await.unwrap();
+    }
+    let lamports: Vec<u64> = users.iter().map(|u| sol.balance(&u.pk)).collect();
+
+    let mut tape = Tape::new(now());
+    let buy = tape.trade(addr(&jup.mint()), leader(), Side::Buy, SOL / 2);
+    core.ingest(&buy).await.unwrap();
+    for (u, before) in users.iter().zip(lamports) {
+        let profile = core.profiles(u.user).await.unwrap()[0].id;
+        let k = key(profile.0, &buy);
+        assert_eq!(settled(&core, &k).await, OrderStatus::Rejected, "{k}");
+        assert_refused(&core, u.user, &k, SkipReason::WrongKey).await;
+        assert_eq!(sol.balance(&u.pk), before);
+        assert_eq!(sol.token_balance(&u.pk, &jup.mint()), 0);
+        assert!(core.positions_of(u.user).is_empty());
+    }
+    assert_eq!(
+        jup.swaps(),
+        3,
+        "each swap was built before the key was asked"
+    );
+    assert_eq!(sol.sends(), 0, "nothing sent");
+}
+
+/// A transaction journaled as sent that the cluster never saw (the process
+/// died between journaling and sending) stays unsettled while its
+/// blockhash could still land it, and expires 180 s after it was sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sent_order_unknown_to_the_cluster_expires_after_180_seconds() {
+    let sol = FakeSolana::start().await;
+    let jup = FakeJupiter::start(&sol, 30 * SOL, 1_073_000_000 * 1_000_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("x.db").display());
+    let t0 = now();
+    let clock = ManualClock::at(t0);
+    let core = core_with(
+        &db,
+        &sol,
+        &jup,
+        Duration::from_millis(10),
+        Arc::clone(&clock) as Arc<dyn Clock>,
+        settings(),
+    )
+    .await;
+    let u = live_user(&core, &sol, 1).await;
+    let profile = core.profiles(u.user).await.unwrap()[0].id;
+    let order = Order {
+        key: IdempotencyKey::copy(profile, &Signature::from_bytes(&[3; 64]), Side::Buy),
+        profile,
+        user: u.user,
+        mode: Mode::Live,
+        wallet: Some(addr(&u.pk)),
+        leader: leader(),
+        mint: addr(&jup.mint()),
+        side: Side::Buy,
+        intent: Intent::Copy,
+        sol_in: Lamports(SOL / 10),
+        tokens_in: TokenAmount(0),
+        expected_out: 1_000,
+        min_out: 950,
+        slippage_bps: 500,
+        priority_fee: Lamports(0),
+        latency_ms: 0,
+        trigger_ms: t0,
+        ticket: 0,
+    };
+    let store = core.store();
+    assert_eq!(
+        store
+            .insert_orders(std::slice::from_ref(&order), t0)
+            .await
+            .unwrap(),
+        vec![true]
+    );
+    let before = Balances {
+        lamports: sol.balance(&u.pk),
+        tokens: 0,
+    };
+    let never_sent = Signature::from_bytes(&[4; 64]);
+    store
+        .order_sent(&order.key, &never_sent, before, t0)
+        .await
+        .unwrap();
+
+    clock.advance(179_999);
+    assert_eq!(core.reconcile().await.unwrap(), 0, "it could still land");
+    let r = store.get_order(&order.key).await.unwrap().unwrap();
+    assert_eq!((r.status, r.reason), (OrderStatus::Sent, None));
+
+    clock.advance(1);
+    assert_eq!(core.reconcile().await.unwrap(), 1);
+    assert_refused(&core, u.user, order.key.as_str(), SkipReason::Expired).await;
+    assert_eq!(core.reconcile().await.unwrap(), 0, "settled once");
+    assert_eq!(sol.sends(), 0, "reconciling never sends");
+    assert_eq!(sol.balance(&u.pk), before.lamports);
 }
 
 #[test]
@@ -293,8 +439,8 @@ fn a_process_killed_after_sending_is_reconciled_without_a_second_order() {
         let jup = FakeJupiter::start(&sol, 30 * SOL, 1_073_000_000 * 1_000_000).await;
         (sol, jup)
     });
-    let mut tape = Tape::new(&jup.mint());
-    let buy = tape.trade(tape.leader, Side::Buy, SOL / 2);
+    let mut tape = Tape::new(now());
+    let buy = tape.trade(addr(&jup.mint()), leader(), Side::Buy, SOL / 2);
 
     // The first process: its own runtime, shut down right after the send
     // reached the node (before it could see the confirmation: it polls
@@ -306,7 +452,7 @@ fn a_process_killed_after_sending_is_reconciled_without_a_second_order() {
         .unwrap();
     let pk = first.block_on(async {
         let core = core(&db, &sol, &jup, Duration::from_secs(2)).await;
-        let (_, pk) = live_user(&core, &sol, 1).await;
+        let pk = live_user(&core, &sol, 1).await.pk;
         core.ingest(&buy).await.unwrap();
         pk
     });
@@ -347,93 +493,200 @@ fn a_process_killed_after_sending_is_reconciled_without_a_second_order() {
     });
 }
 
-/// What a decision was, without the executor's figures.
-fn shape(v: &Verdict) -> String {
+/// What a decision was, without the executor's figures: an entry's size
+/// is the profile's (deterministic); a sell's size and a fill's amounts are
+/// the market's and are compared separately.
+fn shape(side: Side, v: &Verdict) -> String {
     match v {
-        Verdict::Placed { intent, sol, .. } => format!("placed {intent:?} {}", sol.0),
+        Verdict::Placed { intent, sol, .. } if side == Side::Buy => {
+            format!("placed {intent:?} {}", sol.0)
+        }
+        Verdict::Placed { intent, .. } => format!("placed {intent:?}"),
         Verdict::Skipped { reason } => format!("skipped {reason:?}"),
         Verdict::Filled { .. } => "filled".into(),
         Verdict::Rejected { reason, .. } => format!("rejected {reason:?}"),
     }
 }
 
+/// Waits until no order of the core is unfinished.
+async fn quiet(core: &Core) {
+    for _ in 0..400 {
+        if core.store().unfinished_orders().await.unwrap().is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("orders did not settle");
+}
+
+/// Two mints the fake pool trades, two followed leaders and a crowd; the
+/// same trades through a paper core and a live core (the fake Jupiter
+/// quotes on the same curve as the tape): entries, a leader's partial and
+/// full sells (same %), a stop loss, and skips by size, spacing and the
+/// blacklist. Both make the same decisions in the same order, and sell the
+/// same shares of what they hold.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paper_and_live_make_the_same_decisions() {
     let sol = FakeSolana::start().await;
     let jup = FakeJupiter::start(&sol, 30 * SOL, 1_073_000_000 * 1_000_000).await;
+    let (a_pk, b_pk) = (jup.mint(), jup.add_mint(1_073_000_000 * 1_000_000));
+    let (a, b) = (addr(&a_pk), addr(&b_pk));
+    let c = WalletAddress::from_bytes([0xcc; 32]);
+    let defaults = ProfileSettings {
+        leader_min: Lamports(SOL / 5),
+        blacklist: vec![c],
+        // The stop loss is the rule under test; the others would fire at
+        // different times (a live fill is stamped by the wall clock).
+        stop_loss_bps: 2_500,
+        tp1_bps: 0,
+        trailing: false,
+        break_even: false,
+        max_hold_s: 0,
+        ..settings()
+    };
     let dir = tempfile::tempdir().unwrap();
-    let paper_db = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
-    let live_db = format!("sqlite://{}?mode=rwc", dir.path().join("l.db").display());
-    let paper = core(&paper_db, &sol, &jup, Duration::from_millis(10)).await;
-    let live = core(&live_db, &sol, &jup, Duration::from_millis(10)).await;
+    let mut cores = Vec::new();
+    for name in ["p.db", "l.db"] {
+        let db = format!("sqlite://{}?mode=rwc", dir.path().join(name).display());
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        cores.push(
+            core_with(
+                &db,
+                &sol,
+                &jup,
+                Duration::from_millis(10),
+                clock,
+                defaults.clone(),
+            )
+            .await,
+        );
+    }
+    let (paper, live) = (Arc::clone(&cores[0]), Arc::clone(&cores[1]));
+    let (l1, l2, crowd) = (
+        leader(),
+        WalletAddress::from_bytes([0x22; 32]),
+        WalletAddress::from_bytes([9; 32]),
+    );
     let user = UserRef::new(Platform::Telegram, 1);
     let rec = paper.user(user, Some("en")).await.unwrap();
-    paper
-        .follow(&rec, WalletAddress::parse(LEADER).unwrap())
-        .await
-        .unwrap();
+    paper.follow(&rec, l1).await.unwrap();
     live_user(&live, &sol, 1).await;
-    // The same rules in both but the mode: a minimum leader size.
     for core in [&paper, &live] {
-        let p = core.profiles(user).await.unwrap().remove(0);
-        core.change_setting(user, p.id, Setting::LeaderMin, SettingChange::Typed("0.2"))
-            .await
-            .unwrap();
+        let rec = core.user(user, None).await.unwrap();
+        core.follow(&rec, l2).await.unwrap();
     }
-    let mut tape = Tape::new(&jup.mint());
-    let leader = tape.leader;
-    let other = WalletAddress::from_bytes([9; 32]);
+
+    let mut tape = Tape::new(now());
     let mut script = vec![
-        tape.trade(leader, Side::Buy, SOL / 2),  // placed
-        tape.trade(other, Side::Buy, SOL),       // not followed
-        tape.trade(leader, Side::Buy, SOL / 10), // below the leader minimum
-        tape.trade(leader, Side::Buy, SOL / 2),  // spacing (adaptive risk)
+        tape.trade(a, l1, Side::Buy, SOL / 2),     // copied
+        tape.trade(a, crowd, Side::Buy, SOL),      // not followed
+        tape.trade(a, l1, Side::Buy, SOL / 10),    // below the leader minimum
+        tape.trade(b, l2, Side::Buy, SOL / 2),     // spacing (adaptive risk)
+        tape.trade(b, crowd, Side::Buy, 10 * SOL), // a pump before the entry
     ];
-    // The leader sells everything it bought: the copy sells everything.
-    let held: u64 = [0, 2, 3].iter().map(|i| script[*i].tokens.0).sum();
-    script.push(tape.trade(leader, Side::Sell, held));
-    for (i, ev) in script.iter().enumerate() {
+    tape.wait(130_000);
+    script.push(tape.trade(b, l2, Side::Buy, SOL / 2)); // copied, at the top
+    script.push(tape.trade(c, l2, Side::Buy, SOL / 2)); // blacklisted
+    // The leader sells half of what it holds (its two buys): so does the copy.
+    let l1_holds = script[0].tokens.0 + script[2].tokens.0;
+    script.push(tape.trade(a, l1, Side::Sell, l1_holds / 2));
+    // The crowd dumps B: the stop loss sells the copy of L2's entry.
+    let dumped = script[4].tokens.0;
+    script.push(tape.trade(b, crowd, Side::Sell, dumped));
+    // The leader sells the rest: so does the copy.
+    script.push(tape.trade(a, l1, Side::Sell, l1_holds - l1_holds / 2));
+
+    for ev in &script {
+        if ev.mint != c {
+            let mint = Pubkey::new_from_array(*ev.mint.as_bytes());
+            jup.price_on(&mint, ev.virtual_sol.0, ev.virtual_tokens.0);
+        }
         for core in [&paper, &live] {
             core.ingest(ev).await.unwrap();
             core.tick().await.unwrap();
-        }
-        if i == 0 {
-            assert_eq!(settled(&live, &key(1, ev)).await, OrderStatus::Filled);
+            quiet(core).await;
         }
     }
-    let sell = &script[4];
-    assert_eq!(settled(&live, &key(1, sell)).await, OrderStatus::Filled);
-    paper.tick().await.unwrap();
+
     let decisions = |core: &Arc<Core>| {
         let core = Arc::clone(core);
         async move {
-            let mut d = core.why(user, None).await.unwrap();
+            let mut d = core.store().decisions_of(user, None, 100).await.unwrap();
             d.reverse();
             d.into_iter()
-                .map(|r| (r.side, shape(&r.verdict)))
+                .map(|r| (r.mint, r.side, shape(r.side, &r.verdict)))
                 .collect::<Vec<_>>()
         }
     };
     let (p, l) = (decisions(&paper).await, decisions(&live).await);
     assert_eq!(p, l, "paper {p:#?}\nlive {l:#?}");
-    let kinds: Vec<&str> = p
+    let seen: Vec<String> = p
         .iter()
-        .map(|(_, s)| s.split(' ').next().unwrap())
+        .map(|(m, side, s)| {
+            let m = [(a, "A"), (b, "B"), (c, "C")]
+                .iter()
+                .find(|(x, _)| x == m)
+                .map(|(_, n)| *n)
+                .unwrap();
+            let word = s.split(' ').take(2).collect::<Vec<_>>().join(" ");
+            let word = word.split(['{', '(']).next().unwrap().trim().to_owned();
+            format!("{m} {} {word}", side.as_str())
+        })
         .collect();
     assert_eq!(
-        kinds,
-        ["placed", "filled", "skipped", "skipped", "placed", "filled"],
+        seen,
+        [
+            "A buy placed Copy",
+            "A buy filled",
+            "A buy skipped LeaderTooSmall",
+            "B buy skipped Spacing",
+            "B buy placed Copy",
+            "B buy filled",
+            "C buy skipped Blacklisted",
+            "A sell placed Exit",
+            "A sell filled",
+            "B sell placed Exit",
+            "B sell filled",
+            "A sell placed Exit",
+            "A sell filled",
+        ],
         "{p:#?}"
     );
-    let fills = |db: &Arc<Core>| {
-        let db = Arc::clone(db);
-        async move { db.store().fills_of(user, 10).await.unwrap() }
-    };
-    let (pf, lf) = (fills(&paper).await, fills(&live).await);
-    assert_eq!(pf.len(), 2);
-    assert_eq!(lf.len(), 2);
-    assert!(pf.iter().all(|f| f.mode == Mode::Paper && f.tx.is_none()));
-    assert!(lf.iter().all(|f| f.mode == Mode::Live && f.tx.is_some()));
+
+    // The fills: same sides and exit reasons; each executor sells the same
+    // shares of what it holds.
+    for (core, mode) in [(&paper, Mode::Paper), (&live, Mode::Live)] {
+        let mut fills = core.store().fills_of(user, 100).await.unwrap();
+        fills.reverse();
+        let what: Vec<_> = fills
+            .iter()
+            .map(|f| (f.mint, f.side, f.reason, f.mode, f.tx.is_some()))
+            .collect();
+        let live = mode == Mode::Live;
+        assert_eq!(
+            what,
+            [
+                (a, Side::Buy, None, mode, live),
+                (b, Side::Buy, None, mode, live),
+                (a, Side::Sell, Some(ExitReason::LeaderSold), mode, live),
+                (b, Side::Sell, Some(ExitReason::StopLoss), mode, live),
+                (a, Side::Sell, Some(ExitReason::LeaderSold), mode, live),
+            ],
+            "{mode:?}"
+        );
+        let (held_a, held_b) = (u128::from(fills[0].tokens.0), fills[1].tokens.0);
+        let half = u128::from(l1_holds / 2) * held_a / u128::from(l1_holds);
+        assert_eq!(u128::from(fills[2].tokens.0), half, "{mode:?}: same %");
+        assert_eq!(fills[3].tokens.0, held_b, "{mode:?}: all of B");
+        assert_eq!(
+            u128::from(fills[4].tokens.0),
+            held_a - half,
+            "{mode:?}: the rest of A"
+        );
+        assert!(core.positions_of(user).is_empty(), "{mode:?}");
+        assert_eq!(core.store().round_trips(None, 0).await.unwrap().len(), 2);
+    }
+    assert_eq!(sol.sends(), 5, "one transaction per live fill");
 }
 
 /// `alfabot keys rotate`: every stored key re-sealed under the newest

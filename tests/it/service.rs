@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use alfabot::chat::{ChatRequest, ChatService, Input, View};
-use alfabot::domain::ports::{OutboxPayload, SystemClock};
+use alfabot::domain::ports::{OrderStatus, OutboxPayload, SystemClock};
 use alfabot::domain::{
     ChatKind, ChatRef, Lamports, NotifyKind, NotifyLevel, NotifyPrefs, Platform, ProfileSettings,
     Side, Signature, SkipReason, TokenAmount, TradeEvent, UserRef, Verdict, WalletAddress,
@@ -16,11 +16,14 @@ use alfabot::domain::{
 use alfabot::engine::analytics::{AnalyticsEvent, LeaderRow, Metric, Tier, WalletCard, Window};
 use alfabot::engine::curve::{Curve, Fees};
 use alfabot::engine::{Engine, EngineConfig};
-use alfabot::exec::paper::PaperExecutor;
+use alfabot::exec::Executor;
 use alfabot::notify::{ChatSender, Delivery};
-use alfabot::service::{Core, CoreParts, Executors, NoSubscriptions, SettingChange};
+use alfabot::service::{Core, NoSubscriptions, SettingChange};
+use alfabot::vault::{MasterKeys, Vault, keys};
 
+use crate::support::core::core_of;
 use crate::support::market::{Market, pump_market};
+use crate::support::tape::Tape;
 
 const LEADER: &str = "8jGai9a8U4RSzDnweCgeVZJBLxMTrNsrhHbGrCF8F3Ks";
 const T0: i64 = 1_760_978_515_000;
@@ -36,25 +39,17 @@ fn defaults() -> ProfileSettings {
 }
 
 async fn core_with(db: &str, defaults: ProfileSettings) -> Arc<Core> {
-    let store = alfabot::store::connect(db).await.expect("store");
-    let sessions = alfabot::session::connect(None).await.expect("sessions");
-    let core = Arc::new(Core::new(CoreParts {
-        engine: Engine::new(EngineConfig::default()),
-        store: Arc::new(store),
-        sessions,
-        feed: Arc::new(NoSubscriptions),
-        clock: Arc::new(SystemClock),
-        executors: Executors {
-            paper: Arc::new(PaperExecutor::new(Fees::default())),
-            live: None,
-        },
-        defaults,
-        wall_clock: false,
-        vault: None,
-        chain: None,
-    }));
-    core.restore().await.expect("restore");
-    core
+    core_from(db, defaults, None, None).await
+}
+
+/// A core with a live executor and a vault of its own choosing.
+async fn core_from(
+    db: &str,
+    defaults: ProfileSettings,
+    live: Option<Arc<dyn Executor>>,
+    vault: Option<Arc<Vault>>,
+) -> Arc<Core> {
+    core_of(db, defaults, Arc::new(NoSubscriptions), live, vault).await
 }
 
 async fn core(db: &str) -> Arc<Core> {
@@ -773,7 +768,7 @@ async fn notification_switches_drop_or_silence_messages() {
 }
 
 #[tokio::test]
-async fn live_orders_without_a_live_executor_are_rejected_with_a_reason() {
+async fn live_mode_needs_one_of_the_users_keys() {
     let dir = tempfile::tempdir().unwrap();
     let core = core(&db_in(&dir, "l.db")).await;
     let user = UserRef::new(Platform::Telegram, 10);
@@ -805,4 +800,603 @@ async fn live_orders_without_a_live_executor_are_rejected_with_a_reason() {
         .await
         .unwrap_err();
     assert!(matches!(err, alfabot::service::ProfileError::UnknownWallet));
+}
+
+fn vault() -> Arc<Vault> {
+    Arc::new(Vault::new(
+        MasterKeys::parse(&MasterKeys::generate_base64()).unwrap(),
+    ))
+}
+
+/// Imports a fresh key for `user`, makes it the active profile's wallet and
+/// the profile live, and follows `leader`.
+async fn live_profile(core: &Arc<Core>, user: UserRef, leader: WalletAddress) -> WalletAddress {
+    let rec = core.user(user, Some("en")).await.unwrap();
+    let (_, secret) = keys::generate();
+    let wallet = core
+        .import_key(user, &keys::export_base58(&secret))
+        .await
+        .unwrap();
+    let (profile, _, _) = core.follow(&rec, leader).await.unwrap();
+    core.change_setting(
+        user,
+        profile.id,
+        alfabot::domain::Setting::Wallet,
+        SettingChange::Typed(&wallet.to_string()),
+    )
+    .await
+    .unwrap();
+    let p = core
+        .change_setting(
+            user,
+            profile.id,
+            alfabot::domain::Setting::Mode,
+            SettingChange::Next,
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.settings.mode, alfabot::domain::Mode::Live);
+    wallet
+}
+
+/// The queued messages of `user`, by kind: (fills, rejections, others).
+async fn notices(core: &Core, user: UserRef) -> (Vec<OutboxPayload>, Vec<OutboxPayload>, usize) {
+    let mut fills = Vec::new();
+    let mut rejected = Vec::new();
+    let mut others = 0;
+    for m in core.store().pending(1_000).await.unwrap() {
+        assert_eq!(m.user, user);
+        match m.payload {
+            p @ OutboxPayload::Fill { .. } => fills.push(p),
+            p @ OutboxPayload::Rejected { .. } => rejected.push(p),
+            _ => others += 1,
+        }
+    }
+    (fills, rejected, others)
+}
+
+#[tokio::test]
+async fn live_orders_without_a_live_executor_are_rejected_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = core_from(&db_in(&dir, "nl.db"), defaults(), None, Some(vault())).await;
+    let user = UserRef::new(Platform::Telegram, 10);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    live_profile(&core, user, leader).await;
+    let ev = buy(1, leader);
+    ingest(&core, &ev).await;
+
+    let key = alfabot::domain::IdempotencyKey::copy(
+        core.profiles(user).await.unwrap()[0].id,
+        &ev.signature,
+        Side::Buy,
+    );
+    let order = core.store().get_order(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (order.status, order.reason, order.order.mode),
+        (
+            OrderStatus::Rejected,
+            Some(SkipReason::NoWallet),
+            alfabot::domain::Mode::Live
+        ),
+        "recorded first, then rejected with its reason"
+    );
+    assert!(core.store().fills_of(user, 10).await.unwrap().is_empty());
+    assert!(core.positions_of(user).is_empty());
+    let (fills, rejected, alerts) = notices(&core, user).await;
+    assert!(fills.is_empty());
+    assert_eq!(alerts, 1, "the leader's trade");
+    assert!(
+        matches!(
+            rejected.as_slice(),
+            [OutboxPayload::Rejected {
+                reason: SkipReason::NoWallet,
+                order,
+                ..
+            }] if order.key == key
+        ),
+        "{rejected:?}"
+    );
+    let why = core.why(user, None).await.unwrap();
+    assert!(
+        matches!(
+            why[0].verdict,
+            Verdict::Rejected {
+                reason: SkipReason::NoWallet,
+                ..
+            }
+        ),
+        "{why:?}"
+    );
+    // Nothing is left for reconciling, and the reservation was given back:
+    // the next trade of the leader is decided afresh (spacing aside).
+    assert!(core.store().unfinished_orders().await.unwrap().is_empty());
+    assert_eq!(core.reconcile().await.unwrap(), 0);
+}
+
+// ------------------------------------------------------ orders in flight --
+
+#[tokio::test]
+async fn a_paper_order_waiting_out_its_latency_is_left_alone_by_reconcile() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = ProfileSettings {
+        latency_ms: 2_000,
+        ..defaults()
+    };
+    let core = core_with(&db_in(&dir, "race.db"), slow).await;
+    let user = UserRef::new(Platform::Telegram, 21);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    let rec = core.user(user, Some("en")).await.unwrap();
+    let (profile, _, _) = core.follow(&rec, leader).await.unwrap();
+    let ev = buy(1, leader);
+    ingest(&core, &ev).await;
+    let key = alfabot::domain::IdempotencyKey::copy(profile.id, &ev.signature, Side::Buy);
+
+    // Waiting in the due queue, stored as pending: the periodic reconcile
+    // pass comes now and must not settle it.
+    assert_eq!(core.due_len().await, 1);
+    let stored = core.store().get_order(&key).await.unwrap().unwrap();
+    assert_eq!(stored.status, OrderStatus::Pending);
+    assert_eq!(core.reconcile().await.unwrap(), 0);
+    let stored = core.store().get_order(&key).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.reason), (OrderStatus::Pending, None));
+    assert_eq!(core.due_len().await, 1);
+    let (fills, rejected, _) = notices(&core, user).await;
+    assert!(fills.is_empty() && rejected.is_empty(), "{rejected:?}");
+
+    // The clock reaches its latency (another mint's trade): it fills.
+    let other = WalletAddress::from_bytes([8; 32]);
+    ingest(
+        &core,
+        &trade_at(2, other, Side::Buy, ev.timestamp_ms + 2_500),
+    )
+    .await;
+    assert_eq!(core.due_len().await, 0);
+    let stored = core.store().get_order(&key).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.reason), (OrderStatus::Filled, None));
+    assert_eq!(core.store().fills_of(user, 10).await.unwrap().len(), 1);
+    let (fills, rejected, _) = notices(&core, user).await;
+    assert_eq!(fills.len(), 1, "exactly one notice of the order");
+    assert!(rejected.is_empty(), "{rejected:?}");
+    let why = core.why(user, Some(ev.mint)).await.unwrap();
+    assert!(
+        !why.iter()
+            .any(|d| matches!(d.verdict, Verdict::Rejected { .. })),
+        "{why:?}"
+    );
+    assert_eq!(core.reconcile().await.unwrap(), 0, "nothing unfinished");
+}
+
+/// A live executor the test holds: the moment the core routes an order
+/// (stored, not yet running) it runs a reconcile pass of the core; then it
+/// waits for the test to let it fill. Its `reconcile` says what a live
+/// executor says of a pending order: interrupted.
+struct Held {
+    core: std::sync::OnceLock<std::sync::Weak<Core>>,
+    running: tokio::sync::Notify,
+    release: tokio::sync::Semaphore,
+    /// What the reconcile passes at routing settled.
+    at_routing: Mutex<Vec<usize>>,
+    reconciled: std::sync::atomic::AtomicUsize,
+}
+
+impl Held {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            core: std::sync::OnceLock::new(),
+            running: tokio::sync::Notify::new(),
+            release: tokio::sync::Semaphore::new(0),
+            at_routing: Mutex::new(Vec::new()),
+            reconciled: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Executor for Held {
+    fn ready_at(&self, _order: &alfabot::domain::Order) -> Option<i64> {
+        let core = self.core.get().unwrap().upgrade().unwrap();
+        let settled = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(core.reconcile())
+        })
+        .unwrap();
+        self.at_routing.lock().unwrap().push(settled);
+        None
+    }
+
+    async fn execute(
+        &self,
+        order: &alfabot::engine::RiskApproved<alfabot::domain::Order>,
+        _market: &alfabot::exec::Market,
+    ) -> anyhow::Result<alfabot::domain::Execution> {
+        self.running.notify_one();
+        self.release.acquire().await.unwrap().forget();
+        Ok(alfabot::domain::Execution::Filled {
+            sol: Lamports(order.sol_in.0 + 15_000),
+            tokens: TokenAmount(order.expected_out),
+            fee: Lamports(15_000),
+            tx: Some(Signature::from_bytes(&[0xee; 64])),
+            at_ms: order.trigger_ms + 500,
+        })
+    }
+
+    async fn reconcile(
+        &self,
+        _record: &alfabot::domain::ports::OrderRecord,
+        market: &alfabot::exec::Market,
+    ) -> anyhow::Result<Option<alfabot::domain::Execution>> {
+        self.reconciled
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Some(alfabot::domain::Execution::Rejected {
+            reason: SkipReason::Interrupted,
+            at_ms: market.now_ms,
+        }))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_order_is_left_alone_by_reconcile_from_storing_to_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let held = Held::new();
+    let core = core_from(
+        &db_in(&dir, "held.db"),
+        defaults(),
+        Some(Arc::clone(&held) as Arc<dyn Executor>),
+        Some(vault()),
+    )
+    .await;
+    held.core.set(Arc::downgrade(&core)).unwrap();
+    let user = UserRef::new(Platform::Telegram, 22);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    live_profile(&core, user, leader).await;
+    let ev = buy(1, leader);
+    let running = held.running.notified();
+    core.ingest(&ev).await.unwrap();
+    running.await;
+    let key = alfabot::domain::IdempotencyKey::copy(
+        core.profiles(user).await.unwrap()[0].id,
+        &ev.signature,
+        Side::Buy,
+    );
+
+    // Stored, routed, running: reconcile passes at routing and now leave it.
+    assert_eq!(*held.at_routing.lock().unwrap(), vec![0]);
+    assert_eq!(core.reconcile().await.unwrap(), 0);
+    assert_eq!(
+        held.reconciled.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the executor was never asked to reconcile its own order"
+    );
+    let stored = core.store().get_order(&key).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.reason), (OrderStatus::Pending, None));
+
+    held.release.add_permits(1);
+    let mut status = stored.status;
+    for _ in 0..400 {
+        status = core.store().get_order(&key).await.unwrap().unwrap().status;
+        if status.is_final() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(status, OrderStatus::Filled);
+    let (fills, rejected, _) = notices(&core, user).await;
+    assert_eq!(fills.len(), 1, "exactly one notice of the order");
+    assert!(rejected.is_empty(), "{rejected:?}");
+    assert_eq!(core.positions_of(user).len(), 1);
+    assert_eq!(core.reconcile().await.unwrap(), 0);
+    assert_eq!(held.reconciled.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+// ------------------------------------------------------ paper latency --
+
+/// Tokens a buy of `gross` lamports gets on reserves `(vs, vt)`: the curve
+/// math of DESIGN §3 (1.25% fee from the SOL side), written out here.
+fn tokens_on(curve: Curve, gross: u64) -> u64 {
+    let net = u128::from(gross) * 10_000 / (10_000 + 125);
+    let (vs, vt) = (
+        u128::from(curve.virtual_sol),
+        u128::from(curve.virtual_tokens),
+    );
+    u64::try_from(net * vt / (vs + net)).unwrap()
+}
+
+const SOL: u64 = 1_000_000_000;
+
+/// A core whose profiles fill on paper 400 ms after the leader, a user
+/// following the leader, and a tape.
+async fn latency_setup(db: &str) -> (Arc<Core>, UserRef, WalletAddress, Tape) {
+    let settings = ProfileSettings {
+        latency_ms: 400,
+        slippage_bps: 500,
+        ..defaults()
+    };
+    let core = core_with(db, settings).await;
+    let user = UserRef::new(Platform::Telegram, 31);
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    let rec = core.user(user, Some("en")).await.unwrap();
+    core.follow(&rec, leader).await.unwrap();
+    (core, user, leader, Tape::new(T0))
+}
+
+/// The order placed for `user`'s (only) profile.
+async fn only_order(core: &Core, user: UserRef) -> alfabot::domain::ports::OrderRecord {
+    let mut orders = Vec::new();
+    for d in core.why(user, None).await.unwrap() {
+        if let Verdict::Placed { key, .. } = d.verdict {
+            orders.push(core.store().get_order(&key).await.unwrap().unwrap());
+        }
+    }
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    orders.remove(0)
+}
+
+#[tokio::test]
+async fn paper_fills_are_priced_on_the_curve_at_the_trigger_plus_the_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let (core, user, leader, mut tape) = latency_setup(&db_in(&dir, "lat.db")).await;
+    let mint = WalletAddress::from_bytes([0x41; 32]);
+    let crowd = WalletAddress::from_bytes([9; 32]);
+
+    let lead = tape.trade(mint, leader, Side::Buy, SOL / 2);
+    let at_leader = tape.curve(&mint);
+    ingest(&core, &lead).await;
+    assert_eq!(core.due_len().await, 1, "waiting out its latency");
+    // Inside the latency: the copy will pay this trade's price.
+    let inside = tape.trade_after(200, mint, crowd, Side::Buy, SOL * 4 / 10);
+    let priced_on = tape.curve(&mint);
+    ingest(&core, &inside).await;
+    assert_eq!(core.due_len().await, 1);
+    // After it: the order runs first, on the curve as it stood then.
+    let after = tape.trade_after(400, mint, crowd, Side::Buy, 3 * SOL);
+    ingest(&core, &after).await;
+    assert_eq!(core.due_len().await, 0);
+
+    let order = only_order(&core, user).await;
+    assert_eq!(order.status, OrderStatus::Filled);
+    assert_eq!(order.order.sol_in, Lamports(SOL / 10));
+    assert_eq!(order.order.expected_out, tokens_on(at_leader, SOL / 10));
+    let fills = core.store().fills_of(user, 10).await.unwrap();
+    assert_eq!(fills.len(), 1);
+    let got = tokens_on(priced_on, SOL / 10);
+    assert!(
+        got < order.order.expected_out && got >= order.order.min_out,
+        "the move cost tokens, within the slippage"
+    );
+    let network = 5_000 + 100_000;
+    let curve_fee = SOL / 10 - SOL / 10 * 10_000 / 10_125;
+    assert_eq!(
+        (
+            fills[0].tokens.0,
+            fills[0].sol.0,
+            fills[0].fee.0,
+            fills[0].timestamp_ms
+        ),
+        (
+            got,
+            SOL / 10 + network,
+            curve_fee + network,
+            lead.timestamp_ms + 400
+        )
+    );
+    assert_eq!(core.positions_of(user)[0].position.tokens.0, got);
+}
+
+#[tokio::test]
+async fn a_paper_fill_moved_past_the_slippage_cap_is_skipped_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (core, user, leader, mut tape) = latency_setup(&db_in(&dir, "slip.db")).await;
+    let mint = WalletAddress::from_bytes([0x42; 32]);
+    let crowd = WalletAddress::from_bytes([9; 32]);
+
+    let lead = tape.trade(mint, leader, Side::Buy, SOL / 2);
+    let at_leader = tape.curve(&mint);
+    ingest(&core, &lead).await;
+    // A big buy inside the latency moves the price past the 5% cap.
+    let inside = tape.trade_after(300, mint, crowd, Side::Buy, 3 * SOL);
+    let priced_on = tape.curve(&mint);
+    ingest(&core, &inside).await;
+    ingest(
+        &core,
+        &tape.trade_after(
+            300,
+            WalletAddress::from_bytes([0x43; 32]),
+            crowd,
+            Side::Buy,
+            SOL,
+        ),
+    )
+    .await;
+    assert_eq!(core.due_len().await, 0);
+
+    let expected = tokens_on(at_leader, SOL / 10);
+    let got = tokens_on(priced_on, SOL / 10);
+    let order = only_order(&core, user).await;
+    assert!(got < order.order.min_out, "{got} < {}", order.order.min_out);
+    let reason = SkipReason::Slippage { expected, got };
+    assert_eq!(
+        (order.status, order.reason),
+        (OrderStatus::Rejected, Some(reason))
+    );
+    assert!(core.store().fills_of(user, 10).await.unwrap().is_empty());
+    assert!(core.positions_of(user).is_empty());
+    let why = core.why(user, None).await.unwrap();
+    assert!(
+        matches!(&why[0].verdict, Verdict::Rejected { reason: r, .. } if *r == reason),
+        "{why:?}"
+    );
+    let (fills, rejected, _) = notices(&core, user).await;
+    assert!(fills.is_empty());
+    assert!(
+        matches!(rejected.as_slice(), [OutboxPayload::Rejected { reason: r, .. }] if *r == reason),
+        "{rejected:?}"
+    );
+}
+
+// ------------------------------------------------------- notifications --
+
+/// Three users copy the same leader with the same rules and get the same
+/// events: a big winner, three stop losses, then a risk tier change and a
+/// cooldown. Each has each of those kinds at a different level (on, silent,
+/// off), so every kind is seen at every level.
+#[tokio::test]
+async fn big_wins_stop_losses_and_risk_notices_follow_each_users_levels() {
+    use alfabot::domain::{ExitReason, RiskEvent, RiskTier};
+    let dir = tempfile::tempdir().unwrap();
+    let settings = ProfileSettings {
+        bankroll: Lamports(2_500_000_000),
+        stop_loss_bps: 2_500,
+        tp1_bps: 0,
+        trailing: false,
+        break_even: false,
+        max_hold_s: 0,
+        ..defaults()
+    };
+    let core = core_with(&db_in(&dir, "notes.db"), settings).await;
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    let crowd = WalletAddress::from_bytes([9; 32]);
+    let (on, silent, off) = (NotifyLevel::On, NotifyLevel::Silent, NotifyLevel::Off);
+    let kinds = [
+        NotifyKind::BigWins,
+        NotifyKind::StopLosses,
+        NotifyKind::Risk,
+    ];
+    let users = [
+        (UserRef::new(Platform::Telegram, 41), [on, silent, off]),
+        (UserRef::new(Platform::Telegram, 42), [silent, off, on]),
+        (UserRef::new(Platform::Telegram, 43), [off, on, silent]),
+    ];
+    for (user, levels) in &users {
+        let rec = core.user(*user, Some("en")).await.unwrap();
+        core.follow(&rec, leader).await.unwrap();
+        let mut prefs = NotifyPrefs::default();
+        for (kind, level) in kinds.iter().zip(levels) {
+            prefs.set(*kind, *level);
+        }
+        core.set_notify(*user, &prefs).await.unwrap();
+    }
+
+    let mut tape = Tape::new(T0);
+    let mint = |n: u8| WalletAddress::from_bytes([0x60 + n; 32]);
+    // A winner: the crowd pumps after the entry, the leader sells out.
+    let entry = tape.trade(mint(1), leader, Side::Buy, SOL / 2);
+    ingest(&core, &entry).await;
+    ingest(&core, &tape.trade(mint(1), crowd, Side::Buy, 10 * SOL)).await;
+    ingest(
+        &core,
+        &tape.trade(mint(1), leader, Side::Sell, entry.tokens.0),
+    )
+    .await;
+    // Three losers: the entry at the top of a pump, then the crowd dumps.
+    for n in 2..=4 {
+        tape.wait(130_000);
+        let pump = tape.trade(mint(n), crowd, Side::Buy, 10 * SOL);
+        ingest(&core, &pump).await;
+        ingest(&core, &tape.trade(mint(n), leader, Side::Buy, SOL / 2)).await;
+        ingest(
+            &core,
+            &tape.trade(mint(n), crowd, Side::Sell, pump.tokens.0),
+        )
+        .await;
+    }
+
+    let messages = core.store().pending(1_000).await.unwrap();
+    for (user, levels) in &users {
+        let profile = core.profiles(*user).await.unwrap()[0].id;
+        let trips = core.store().round_trips(Some(profile), 0).await.unwrap();
+        assert_eq!(trips.len(), 4);
+        assert!(trips[0].roi_bps() >= 5_000, "{:?}", trips[0]);
+        assert!(trips[1..].iter().all(|t| t.exit == ExitReason::StopLoss));
+        let day_pnl: i64 = trips.iter().map(|t| t.pnl).sum();
+        let before_last: i64 = trips[..3].iter().map(|t| t.pnl).sum();
+        assert!(
+            before_last > -50_000_000 && day_pnl <= -50_000_000 && day_pnl > -100_000_000,
+            "the last loss crosses 2% of the bankroll, not 4%: {before_last} → {day_pnl}"
+        );
+
+        let mine: Vec<_> = messages.iter().filter(|m| m.user == *user).collect();
+        let of = |kind: NotifyKind| -> Vec<_> {
+            mine.iter()
+                .filter(|m| m.payload.kind() == kind)
+                .copied()
+                .collect()
+        };
+        for (kind, level) in kinds.iter().zip(levels) {
+            let got = of(*kind);
+            let expected = match kind {
+                NotifyKind::BigWins => 1,
+                NotifyKind::StopLosses => 3,
+                _ => 2,
+            };
+            if *level == NotifyLevel::Off {
+                assert!(got.is_empty(), "{user}: {kind:?} is off: {got:?}");
+                continue;
+            }
+            assert_eq!(got.len(), expected, "{user}: {kind:?}: {got:?}");
+            assert!(
+                got.iter()
+                    .all(|m| m.silent == (*level == NotifyLevel::Silent)),
+                "{user}: {kind:?} {level:?}"
+            );
+            match kind {
+                NotifyKind::BigWins => assert!(
+                    matches!(&got[0].payload, OutboxPayload::Closed { trip, profile_name }
+                        if *trip == trips[0] && profile_name == "main"),
+                    "{got:?}"
+                ),
+                NotifyKind::StopLosses => {
+                    for (m, n) in got.iter().zip(2..) {
+                        assert!(
+                            matches!(&m.payload, OutboxPayload::Fill { fill, .. }
+                                if fill.reason == Some(ExitReason::StopLoss)
+                                    && fill.side == Side::Sell
+                                    && fill.mint == mint(n)),
+                            "{m:?}"
+                        );
+                    }
+                }
+                _ => {
+                    let events: Vec<(RiskEvent, i64)> = got
+                        .iter()
+                        .map(|m| match &m.payload {
+                            OutboxPayload::Risk {
+                                event,
+                                at_ms,
+                                profile_name,
+                            } => {
+                                assert_eq!(profile_name, "main");
+                                (*event, *at_ms)
+                            }
+                            other => panic!("{other:?}"),
+                        })
+                        .collect();
+                    let at = trips[3].closed_ms;
+                    assert!(
+                        events.contains(&(
+                            RiskEvent::TierChanged {
+                                from: RiskTier::Normal,
+                                to: RiskTier::Caution,
+                                daily_pnl: day_pnl,
+                            },
+                            at
+                        )),
+                        "{events:?}"
+                    );
+                    assert!(
+                        events.contains(&(
+                            RiskEvent::Cooldown {
+                                until_ms: at + 30 * 60_000,
+                                losses: 3,
+                            },
+                            at
+                        )),
+                        "{events:?}"
+                    );
+                }
+            }
+        }
+        // The switches under test leave the others alone: every fill but
+        // the stop losses (four entries and the winner's sale) is told.
+        assert_eq!(of(NotifyKind::Fills).len(), 5, "{user}");
+        assert!(of(NotifyKind::Fills).iter().all(|m| !m.silent));
+    }
 }

@@ -219,6 +219,7 @@ conformance! {
         insert_orders_claims_each_key_once,
         orders_move_from_pending_to_sent_filled_or_rejected,
         orders_keep_every_rejection_reason,
+        settled_orders_are_not_flipped,
         orders_insert_in_batches_larger_than_one_statement,
         record_fill_is_idempotent,
         record_fill_is_idempotent_under_concurrency,
@@ -1514,7 +1515,7 @@ async fn orders_move_from_pending_to_sent_filled_or_rejected(store: &dyn Store) 
         need: Lamports(250_000_000),
         have: Lamports(3),
     };
-    store.reject_order(&o2.key, reason, 4_000).await.unwrap();
+    assert!(store.reject_order(&o2.key, reason, 4_000).await.unwrap());
     let rejected = OrderRecord {
         status: OrderStatus::Rejected,
         reason: Some(reason),
@@ -1525,10 +1526,13 @@ async fn orders_move_from_pending_to_sent_filled_or_rejected(store: &dyn Store) 
         store.get_order(&o2.key).await.unwrap(),
         Some(rejected.clone())
     );
-    store
-        .reject_order(&o2.key, SkipReason::Expired, 4_500)
-        .await
-        .unwrap();
+    assert!(
+        !store
+            .reject_order(&o2.key, SkipReason::Expired, 4_500)
+            .await
+            .unwrap(),
+        "the first reason stays"
+    );
     let err = store
         .order_sent(&o2.key, &signature(52), before, 4_600)
         .await
@@ -1568,10 +1572,12 @@ async fn orders_move_from_pending_to_sent_filled_or_rejected(store: &dyn Store) 
         store.get_order(&o1.key).await.unwrap(),
         Some(filled.clone())
     );
-    store
-        .reject_order(&o1.key, SkipReason::Duplicate, 6_000)
-        .await
-        .unwrap();
+    assert!(
+        !store
+            .reject_order(&o1.key, SkipReason::Duplicate, 6_000)
+            .await
+            .unwrap()
+    );
     assert!(
         store
             .order_sent(&o1.key, &signature(53), before, 6_000)
@@ -1596,11 +1602,102 @@ async fn orders_move_from_pending_to_sent_filled_or_rejected(store: &dyn Store) 
             .await
             .is_err()
     );
-    store
-        .reject_order(&unknown, SkipReason::Interrupted, 7_000)
-        .await
-        .unwrap();
+    assert!(
+        !store
+            .reject_order(&unknown, SkipReason::Interrupted, 7_000)
+            .await
+            .unwrap()
+    );
     assert_eq!(store.get_order(&unknown).await.unwrap(), None);
+}
+
+/// A settled order is not flipped: a paper fill never lands on a rejected
+/// order (it never ran), a rejection never lands on a filled one; a live
+/// fill (with its transaction) of a rejected order is recorded, because
+/// the chain is the truth.
+async fn settled_orders_are_not_flipped(store: &dyn Store) {
+    given_users(store, &[ALICE]).await;
+    let p = given_profile(store, ALICE, "main", 1).await;
+    let (paper, live) = (Trade::new(&p, 1, 2, 1), Trade::new(&p, 1, 3, 2));
+    let (po, lo) = (paper.order(Side::Buy, 1), live.live_order(Side::Buy, 1));
+    assert_eq!(
+        store
+            .insert_orders(&[po.clone(), lo.clone()], 1_000)
+            .await
+            .unwrap(),
+        vec![true, true]
+    );
+
+    // Paper: rejected (interrupted), then its fill comes late: refused.
+    assert!(
+        store
+            .reject_order(&po.key, SkipReason::Interrupted, 2_000)
+            .await
+            .unwrap()
+    );
+    let late = paper.fill(Side::Buy, 100, 1_000, 0, 3_000);
+    assert!(
+        !store
+            .record_fill(&late, &paper.position(1_000, 100, 0, 3_000, 3_000), None)
+            .await
+            .unwrap(),
+        "a paper fill does not land on a rejected order"
+    );
+    let rec = store.get_order(&po.key).await.unwrap().unwrap();
+    assert_eq!(
+        (rec.status, rec.reason),
+        (OrderStatus::Rejected, Some(SkipReason::Interrupted))
+    );
+    assert!(store.fills_of(ALICE, 10).await.unwrap().is_empty());
+    assert!(store.open_positions(ALICE).await.unwrap().is_empty());
+
+    // Live: given up as expired, then the chain shows it landed.
+    assert!(
+        store
+            .reject_order(&lo.key, SkipReason::Expired, 2_000)
+            .await
+            .unwrap()
+    );
+    let landed = Fill {
+        mode: Mode::Live,
+        tx: Some(signature(60)),
+        ..live.fill(Side::Buy, 200, 2_000, 0, 4_000)
+    };
+    let position = Position {
+        mode: Mode::Live,
+        ..live.position(2_000, 200, 0, 4_000, 4_000)
+    };
+    assert!(store.record_fill(&landed, &position, None).await.unwrap());
+    let rec = store.get_order(&lo.key).await.unwrap().unwrap();
+    assert_eq!(
+        (rec.status, rec.reason, rec.updated_ms),
+        (OrderStatus::Filled, None, 4_000),
+        "the chain is the truth"
+    );
+    assert_eq!(
+        store.fills_of(ALICE, 10).await.unwrap(),
+        vec![landed.clone()]
+    );
+    assert_eq!(store.open_positions(ALICE).await.unwrap(), vec![position]);
+
+    // Filled stays filled: a rejection is refused, a replayed fill too.
+    assert!(
+        !store
+            .reject_order(&lo.key, SkipReason::Interrupted, 5_000)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.get_order(&lo.key).await.unwrap().unwrap().status,
+        OrderStatus::Filled
+    );
+    assert!(
+        !store
+            .record_fill(&landed, &live.position(1, 1, 0, 4_000, 5_000), None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.fills_of(ALICE, 10).await.unwrap().len(), 1);
 }
 
 async fn orders_keep_every_rejection_reason(store: &dyn Store) {
@@ -1619,7 +1716,7 @@ async fn orders_keep_every_rejection_reason(store: &dyn Store) {
             .all(|&new| new)
     );
     for (order, reason) in orders.iter().zip(&reasons) {
-        store.reject_order(&order.key, *reason, 20).await.unwrap();
+        assert!(store.reject_order(&order.key, *reason, 20).await.unwrap());
     }
     for (order, reason) in orders.iter().zip(&reasons) {
         let stored = store.get_order(&order.key).await.unwrap().unwrap();

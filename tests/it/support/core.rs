@@ -1,5 +1,5 @@
-//! An application core on a real store with the paper executor only and
-//! no feed subscriptions: the base of the core-level tests.
+//! An application core on a real store, restored, with no chain: the base
+//! of the core-level tests.
 
 use std::sync::Arc;
 
@@ -7,15 +7,29 @@ use alfabot::domain::ProfileSettings;
 use alfabot::domain::ports::SystemClock;
 use alfabot::engine::curve::Fees;
 use alfabot::engine::{Engine, EngineConfig};
+use alfabot::exec::Executor;
 use alfabot::exec::paper::PaperExecutor;
 use alfabot::service::{Core, CoreParts, Executors, FeedControl};
+use alfabot::vault::Vault;
 
-/// A restored core on the store at `db`, new profiles made with
-/// `defaults`, feed subscriptions going to `feed`.
+/// A restored core on the store at `db` with the paper executor only, new
+/// profiles made with `defaults`, feed subscriptions going to `feed`.
 pub async fn paper_core(
     db: &str,
     defaults: ProfileSettings,
     feed: Arc<dyn FeedControl>,
+) -> Arc<Core> {
+    core_of(db, defaults, feed, None, None).await
+}
+
+/// A restored core with a live executor and a vault of the caller's
+/// choosing.
+pub async fn core_of(
+    db: &str,
+    defaults: ProfileSettings,
+    feed: Arc<dyn FeedControl>,
+    live: Option<Arc<dyn Executor>>,
+    vault: Option<Arc<Vault>>,
 ) -> Arc<Core> {
     let store = alfabot::store::connect(db).await.expect("store");
     let sessions = alfabot::session::connect(None).await.expect("sessions");
@@ -27,11 +41,11 @@ pub async fn paper_core(
         clock: Arc::new(SystemClock),
         executors: Executors {
             paper: Arc::new(PaperExecutor::new(Fees::default())),
-            live: None,
+            live,
         },
         defaults,
         wall_clock: false,
-        vault: None,
+        vault,
         chain: None,
     }));
     core.restore().await.expect("restore");

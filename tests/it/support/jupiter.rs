@@ -4,9 +4,11 @@
 //! `VersionedTransaction` with the user's signature slot zeroed), backed by
 //! the same litesvm as [`super::svm::FakeSolana`].
 //!
-//! Its one "pool" is a keypair holding SOL and an SPL token mint it created
-//! on the SVM. Quotes price with a constant product over the pool's real
-//! balances (0.25% fee). Swap transactions are real v0 transactions: compute
+//! Its "pool" is a keypair holding SOL and the SPL token mints it created
+//! on the SVM (one at start, more with `add_mint`). Quotes price with a
+//! constant product (0.25% fee) over the pool's real balances, or over
+//! reserves the test sets for a mint (`price_on`, e.g. a pump.fun curve's
+//! virtual reserves, so live quotes follow the same market as paper fills). Swap transactions are real v0 transactions: compute
 //! budget (limit 200k, price from the priority fee), the user's ATA created
 //! idempotently, SOL by a system transfer and tokens by an SPL transfer,
 //! partially signed by the pool.
@@ -50,7 +52,10 @@ struct Controls {
 
 struct State_ {
     pool: Keypair,
-    mint: Pubkey,
+    /// The first is [`FakeJupiter::mint`].
+    mints: Vec<Pubkey>,
+    /// Reserves (SOL, tokens) that price a mint instead of the balances.
+    reserves: std::collections::HashMap<Pubkey, (u64, u64)>,
     sink: Keypair,
     quotes: u32,
     swaps: u32,
@@ -87,7 +92,8 @@ impl FakeJupiter {
             chain: solana.shared(),
             state: Mutex::new(State_ {
                 pool,
-                mint,
+                mints: vec![mint],
+                reserves: std::collections::HashMap::new(),
                 sink,
                 quotes: 0,
                 swaps: 0,
@@ -113,7 +119,28 @@ impl FakeJupiter {
     }
 
     pub fn mint(&self) -> Pubkey {
-        self.ctx.state.lock().unwrap().mint
+        self.ctx.state.lock().unwrap().mints[0]
+    }
+
+    /// Another mint the pool trades, holding `tokens` of it.
+    pub fn add_mint(&self, tokens: u64) -> Pubkey {
+        let mut st = self.ctx.state.lock().unwrap();
+        let mut chain = self.ctx.chain.lock().unwrap();
+        let mint = chain.create_mint(&st.pool, 6, None);
+        chain.mint_to(&st.pool, &mint, &st.pool.pubkey(), tokens);
+        st.mints.push(mint);
+        mint
+    }
+
+    /// Prices `mint` on these reserves from now on (the pool still pays
+    /// from its balances).
+    pub fn price_on(&self, mint: &Pubkey, sol: u64, tokens: u64) {
+        self.ctx
+            .state
+            .lock()
+            .unwrap()
+            .reserves
+            .insert(*mint, (sol, tokens));
     }
 
     pub fn pool(&self) -> Pubkey {
@@ -150,11 +177,12 @@ impl FakeJupiter {
         self.ctx.state.lock().unwrap().next.drain_pool = true;
     }
 
-    /// What the pool would give for `amount` in (`buy`: lamports in).
+    /// What the pool would give for `amount` in (`buy`: lamports in) of
+    /// the first mint.
     pub fn price(&self, buy: bool, amount: u64) -> u64 {
         let st = self.ctx.state.lock().unwrap();
         let chain = self.ctx.chain.lock().unwrap();
-        out_amount(&chain, &st, buy, amount)
+        out_amount(&chain, &st, &st.mints[0], buy, amount)
     }
 }
 
@@ -164,9 +192,20 @@ impl Drop for FakeJupiter {
     }
 }
 
-fn out_amount(chain: &super::svm::Chain, st: &State_, buy: bool, amount: u64) -> u64 {
-    let sol = u128::from(chain.balance(&st.pool.pubkey()));
-    let tokens = u128::from(chain.token_balance(&st.pool.pubkey(), &st.mint));
+fn out_amount(
+    chain: &super::svm::Chain,
+    st: &State_,
+    mint: &Pubkey,
+    buy: bool,
+    amount: u64,
+) -> u64 {
+    let (sol, tokens) = st.reserves.get(mint).copied().unwrap_or_else(|| {
+        (
+            chain.balance(&st.pool.pubkey()),
+            chain.token_balance(&st.pool.pubkey(), mint),
+        )
+    });
+    let (sol, tokens) = (u128::from(sol), u128::from(tokens));
     let (reserve_in, reserve_out) = if buy { (sol, tokens) } else { (tokens, sol) };
     let net = u128::from(amount) * (10_000 - FEE_BPS) / 10_000;
     u64::try_from(net * reserve_out / (reserve_in + net)).unwrap()
@@ -200,14 +239,14 @@ async fn quote(
     record_key(&ctx, &headers);
     let mut st = ctx.state.lock().unwrap();
     st.quotes += 1;
-    let mint = st.mint.to_string();
     let (input, output) = (
         q.get("inputMint").cloned().unwrap_or_default(),
         q.get("outputMint").cloned().unwrap_or_default(),
     );
-    let buy = match (input.as_str(), output.as_str()) {
-        (WSOL, m) if m == mint => true,
-        (m, WSOL) if m == mint => false,
+    let traded = |m: &str| st.mints.iter().copied().find(|t| t.to_string() == m);
+    let (buy, mint) = match (input.as_str(), output.as_str()) {
+        (WSOL, m) if traded(m).is_some() => (true, traded(m).unwrap()),
+        (m, WSOL) if traded(m).is_some() => (false, traded(m).unwrap()),
         _ => return bad_request("The token is not tradable", "TOKEN_NOT_TRADABLE"),
     };
     let Some(amount) = q.get("amount").and_then(|a| a.parse::<u64>().ok()) else {
@@ -219,7 +258,7 @@ async fn quote(
         .unwrap_or(50);
     let (out, slot) = {
         let chain = ctx.chain.lock().unwrap();
-        (out_amount(&chain, &st, buy, amount), chain.slot)
+        (out_amount(&chain, &st, &mint, buy, amount), chain.slot)
     };
     if out == 0 {
         return bad_request("No routes found", "COULD_NOT_FIND_ANY_ROUTE");
@@ -281,9 +320,14 @@ async fn swap(
     let amount: u64 = quote["inAmount"].as_str().unwrap().parse().unwrap();
     let out: u64 = quote["outAmount"].as_str().unwrap().parse().unwrap();
     let buy = quote["inputMint"] == WSOL;
+    let traded = if buy {
+        &quote["outputMint"]
+    } else {
+        &quote["inputMint"]
+    };
+    let mint: Pubkey = traded.as_str().unwrap().parse().unwrap();
     let next = std::mem::take(&mut st.next);
     let pool = st.pool.pubkey();
-    let mint = st.mint;
 
     let mut ixs: Vec<Instruction> = vec![compute_limit(COMPUTE_UNITS)];
     if priority > 0 {
