@@ -34,7 +34,11 @@
 //    here: setMyCommands, sendChatAction, getChat, getChatMember, ... answer like
 //    Telegram, anything else is a 400 in Bot API shape. Method names are
 //    case-insensitive, as in Telegram.
-//  - no multipart (rejected with 400); form-urlencoded and query strings work.
+//  - no multipart/form-data (teloxide sends setWebhook and every method with an
+//    InputFile that way). The front parses it with Node's own fetch (Request#formData,
+//    no extra dependency): text parts are parameters like form fields (JSON-valued ones
+//    such as reply_markup or allowed_updates are decoded), file parts are recorded in
+//    /test/calls as {name, filename, size, content_type} and their bytes dropped.
 //  - setWebhook is refused with 400: a failed webhook push kills the emulator.
 //  - messages older than 60 s are purged by the emulator's clean-up timer; the
 //    front sets storeTimeout to 20 days.
@@ -342,13 +346,13 @@ const methods = {
     const id = String(p.callback_query_id ?? '');
     if (!state.callbacks.delete(id)) throw bad('query is too old and response timeout expired or query id is invalid');
     await emulator(token, 'answerCallbackQuery', p);
-    state.answers.push({ callback_query_id: id, text: p.text ?? null, show_alert: Boolean(p.show_alert), url: p.url ?? null });
+    state.answers.push({ callback_query_id: id, text: p.text ?? null, show_alert: flag(p.show_alert), url: p.url ?? null });
     return true;
   },
 
   async deletewebhook(token, p) {
     await emulator(token, 'deleteWebhook', {});
-    if (p.drop_pending_updates) {
+    if (flag(p.drop_pending_updates)) {
       await emulator(token, 'getUpdates', {});
       bot(token).pending = [];
     }
@@ -398,11 +402,42 @@ function takeFault(token, method, p) {
   return new ApiError(f.error_code, f.description, f.retry_after ? { retry_after: f.retry_after } : undefined);
 }
 
-// Form-encoded and query-string calls carry JSON-serialized objects as strings.
+// Form-encoded, multipart and query-string calls carry JSON-serialized objects as strings.
 const JSON_PARAMS = ['reply_markup', 'entities', 'link_preview_options', 'reply_parameters',
-  'commands', 'scope', 'allowed_updates', 'menu_button'];
-function params(req) {
-  const p = { ...req.query, ...(req.body && typeof req.body === 'object' ? req.body : {}) };
+  'commands', 'scope', 'allowed_updates', 'menu_button', 'caption_entities'];
+/** A boolean parameter: true in JSON, "true" (or "1") in forms, query strings and multipart. */
+const flag = (v) => v === true || v === 'true' || v === 1 || v === '1';
+
+/** A file part of a multipart call: recorded (it shows in /test/calls), its bytes are not kept. */
+class UploadedFile {
+  constructor(name, file) {
+    Object.assign(this, { name, filename: file.name, size: file.size, content_type: file.type || null });
+  }
+}
+/**
+ * The fields of a multipart/form-data body (a Buffer from express.raw), parsed by Node's own
+ * fetch implementation (Request#formData), so no multipart dependency is needed. Text parts
+ * are strings, file parts UploadedFile records.
+ */
+async function multipartFields(req) {
+  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  let form;
+  try {
+    form = await new Request('http://front.invalid/', {
+      method: 'POST', headers: { 'content-type': req.get('content-type') }, body: raw,
+    }).formData();
+  } catch {
+    throw bad('can\'t parse multipart/form-data body');
+  }
+  const fields = {};
+  for (const [name, value] of form) fields[name] = typeof value === 'string' ? value : new UploadedFile(name, value);
+  return fields;
+}
+
+async function params(req) {
+  const body = req.is('multipart/form-data') ? await multipartFields(req)
+    : req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? req.body : {};
+  const p = { ...req.query, ...body };
   for (const key of JSON_PARAMS) {
     if (typeof p[key] === 'string' && /^\s*[[{]/.test(p[key])) {
       try { p[key] = JSON.parse(p[key]); } catch { throw bad(`can't parse ${key} JSON object`); }
@@ -416,6 +451,7 @@ function params(req) {
 const app = express();
 app.use(express.json({ limit: '10mb' }));
 app.use(express.urlencoded({ extended: true, limit: '10mb' }));
+app.use(express.raw({ type: 'multipart/form-data', limit: '60mb' })); // Bot API uploads go up to 50 MB
 
 app.all('/bot:token/:method', async (req, res) => {
   const { token, method } = req.params;
@@ -423,8 +459,7 @@ app.all('/bot:token/:method', async (req, res) => {
   let status = 200;
   let body;
   try {
-    if (req.is('multipart/form-data')) throw bad('multipart/form-data is not supported by the test front');
-    const p = params(req);
+    const p = await params(req);
     const name = method.toLowerCase();
     bot(token).calls.push({ method, params: p, at_ms: started });
     const fault = takeFault(token, name, p);
