@@ -34,8 +34,21 @@
 //    here: setMyCommands, sendChatAction, getChat, getChatMember, ... answer like
 //    Telegram, anything else is a 400 in Bot API shape. Method names are
 //    case-insensitive, as in Telegram.
-//  - no multipart (rejected with 400); form-urlencoded and query strings work.
-//  - setWebhook is refused with 400: a failed webhook push kills the emulator.
+//  - no multipart/form-data (teloxide sends setWebhook and every method with an
+//    InputFile that way). The front parses it with Node's own fetch (Request#formData,
+//    no extra dependency): text parts are parameters like form fields (JSON-valued ones
+//    such as reply_markup or allowed_updates are decoded), file parts are recorded in
+//    /test/calls as {name, filename, size, content_type} and their bytes dropped.
+//  - webhooks: the emulator's push (axios from addUserUpdate) throws on any failure and
+//    takes the process down, and its setWebhook takes no secret, allowed_updates, ...
+//    The emulator's webhook is disabled; the front implements setWebhook / deleteWebhook /
+//    getWebhookInfo itself: updates are POSTed as JSON to the url, in order and one at a
+//    time per bot, with X-Telegram-Bot-Api-Secret-Token when secret_token is set; any
+//    2xx is a delivery. A failed push (refused, non-2xx, timeout) keeps the update first
+//    in line, is reported in getWebhookInfo (last_error_date, last_error_message,
+//    pending_update_count) and retried with backoff, never dropped. While a webhook is
+//    set, getUpdates is 409 Conflict (with Telegram's text), as is a long poll running
+//    when it gets set. drop_pending_updates (setWebhook, deleteWebhook) drops the queue.
 //  - messages older than 60 s are purged by the emulator's clean-up timer; the
 //    front sets storeTimeout to 20 days.
 //  - TelegramServer turns port 0 into 9000; the front listens on a random port.
@@ -46,14 +59,18 @@
 //
 // State the front keeps itself (the emulator has no place for it): per bot token,
 // the chats and users the test introduced, metadata of bot messages (receive time,
-// edit count, deletion, a snapshot of deleted ones), the update buffer above,
-// callback query answers, commands, admins, injected errors and a call log.
+// edit count, deletion, a snapshot of deleted ones), the update buffer above (also the
+// webhook queue), the webhook settings, callback query answers, commands, admins,
+// injected errors and a call log.
 //
 // Start: node front.mjs  (env FRONT_PORT, default 0 = random). Prints exactly one
 // line to stdout: READY {"url":"http://127.0.0.1:PORT"}; logs go to stderr
 // (FRONT_QUIET=1 silences the per-call log). SIGTERM/SIGINT exit 0.
+// Webhook pushes: FRONT_WEBHOOK_TIMEOUT_MS (10000) per push, first retry after
+// FRONT_WEBHOOK_RETRY_MS (100), doubling up to FRONT_WEBHOOK_RETRY_MAX_MS (2000).
 // The test API (/test/send, /test/press, /test/messages, ...) is described in README.md.
 
+import { isIP } from 'node:net';
 import express from 'express';
 import TelegramServer from 'telegram-test-api';
 import { ParseError, renderText } from './formatting.mjs';
@@ -70,6 +87,10 @@ await emu.start();
 emu.server.keepAliveTimeout = 100_000;
 const emuUrl = `http://${HOST}:${emu.server.address().port}`;
 emu.config.apiURL = emuUrl;
+// The emulator's own webhook (axios POST from addUserUpdate, which throws on any failure and
+// takes the process down) must never fire: webhooks are the front's job (see "webhook" below).
+emu.setWebhook = () => { throw new Error('the emulator webhook is disabled by the test front'); };
+emu.webhooks = Object.freeze(Object.create(null));
 
 /** Call a Bot API method on the emulator; returns `result` or throws ApiError. */
 async function emulator(token, method, params) {
@@ -87,20 +108,29 @@ async function emulator(token, method, params) {
 const emuBotRecord = (token, chatId, messageId) => emu.storage.botMessages.find((u) =>
   u.botToken === token && u.messageId === messageId && Number(u.message.chat_id) === chatId);
 
-// Long-poll wake-ups: the emulator emits an event after storing each user update.
-let userUpdateSeq = 0;
-const waiters = new Set();
-for (const event of ['AddedUserMessage', 'AddedUserCommand', 'AddedUserCallbackQuery']) {
-  emu.on(event, () => { userUpdateSeq++; for (const wake of waiters) wake(); });
+/** Resolves after `ms`, or earlier when any wake-up function in `sets` is called. */
+function pause(ms, ...sets) {
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(timer); for (const set of sets) set.delete(done); resolve(); };
+    const timer = setTimeout(done, ms);
+    for (const set of sets) set.add(done);
+  });
 }
-/** Resolves once a user update arrived after `seq` was read, or after `ms`. */
+const wakeAll = (set) => { for (const wake of [...set]) wake(); };
+
+// Wake-ups: the emulator emits an event after storing each user update (long polls and
+// webhook pushers wait for it); webhook changes wake both long polls and pushers.
+let userUpdateSeq = 0;
+const waiters = new Set(); // woken by user updates and webhook changes
+const hookWaiters = new Set(); // woken by webhook changes only (pushers backing off)
+for (const event of ['AddedUserMessage', 'AddedUserCommand', 'AddedUserCallbackQuery']) {
+  emu.on(event, () => { userUpdateSeq++; wakeAll(waiters); });
+}
+function webhookChanged() { wakeAll(waiters); wakeAll(hookWaiters); }
+/** Resolves once a user update arrived after `seq` was read, a webhook changed, or after `ms`. */
 function userUpdateAfter(seq, ms) {
   if (userUpdateSeq !== seq) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => { clearTimeout(timer); waiters.delete(done); resolve(); };
-    const timer = setTimeout(done, ms);
-    waiters.add(done);
-  });
+  return pause(ms, waiters);
 }
 
 const emuMe = await emulator('0:init', 'getMe', {}); // { id: 666, first_name, username }
@@ -125,7 +155,8 @@ function bot(token) {
       userMessages: [], // messages delivered through /test/send
       callbacks: new Set(), // callback query ids issued by /test/press, not yet answered
       answers: [], // answerCallbackQuery calls
-      pending: [], // updates taken from the emulator, not yet confirmed by `offset`
+      pending: [], // updates taken from the emulator, not yet confirmed by `offset` or pushed
+      webhook: null, // setWebhook settings and delivery errors, null in getUpdates mode
       commands: new Map(), // setMyCommands by scope + language
       admins: new Map(), // chat id -> Set of admin user ids
       faults: [], // injected errors
@@ -170,6 +201,117 @@ function botMessage(token, chatId, messageId) {
   if (meta.edit_count) msg.edit_date = Math.floor(meta.edited_at_ms / 1000);
   if (stored.reply_markup?.inline_keyboard) msg.reply_markup = { inline_keyboard: stored.reply_markup.inline_keyboard };
   return msg;
+}
+
+// ---------------------------------------------------------------- updates and webhooks
+
+/**
+ * Moves the bot's unread updates from the emulator into its `pending` list (synchronously,
+ * so concurrent callers cannot reorder them) and returns the bot state.
+ */
+function collect(token) {
+  // A JSON copy, as the emulator's HTTP getUpdates would give (its updates share objects with storage).
+  const fresh = JSON.parse(JSON.stringify(emu.getUpdates(token))); // marks them read in the emulator
+  const state = bot(token);
+  for (const update of fresh) {
+    if (update.message) { // drop the emulator's bookkeeping field
+      const { botToken, ...message } = update.message;
+      update.message = message;
+    }
+    if (update.callback_query) {
+      update.callback_query.chat_instance ??= chatInstance(update.callback_query.message?.chat?.id ?? update.callback_query.from.id);
+    }
+    state.pending.push(update);
+  }
+  return state;
+}
+
+function dropPending(token) { collect(token).pending = []; }
+
+const WEBHOOK_CONFLICT = () => new ApiError(409, 'Conflict: can\'t use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first');
+const WEBHOOK_TIMEOUT_MS = Number(process.env.FRONT_WEBHOOK_TIMEOUT_MS ?? 10_000);
+const WEBHOOK_RETRY_MS = Number(process.env.FRONT_WEBHOOK_RETRY_MS ?? 100); // first retry; doubles
+const WEBHOOK_RETRY_MAX_MS = Number(process.env.FRONT_WEBHOOK_RETRY_MAX_MS ?? 2000);
+
+const updateType = (update) => Object.keys(update).find((key) => key !== 'update_id');
+/** Pending updates the webhook will push: those of other types than allowed_updates are dropped. */
+function pushable(state) {
+  const allowed = state.webhook?.allowed_updates;
+  if (allowed?.length) state.pending = state.pending.filter((u) => allowed.includes(updateType(u)));
+  return state.pending;
+}
+
+/** Telegram's last_error_message for a failed push. */
+function pushError(e) {
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'Read timeout expired';
+  const code = e.cause?.code ?? e.code;
+  if (code === 'ECONNREFUSED') return 'Connection refused';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'Connection reset by peer';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'Failed to resolve host: Name or service not known';
+  return e.cause?.message ?? e.message;
+}
+
+/** POSTs one update to the webhook; throws Error(last_error_message) unless the answer is 2xx. */
+async function push(hook, update) {
+  const headers = { 'content-type': 'application/json' };
+  if (hook.secret_token) headers['x-telegram-bot-api-secret-token'] = hook.secret_token;
+  let status;
+  let statusText;
+  try {
+    const res = await fetch(hook.url, {
+      method: 'POST', headers, body: JSON.stringify(update), redirect: 'manual',
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    ({ status, statusText } = res);
+    await res.arrayBuffer(); // the answer is ignored (no method calls in webhook replies)
+  } catch (e) {
+    throw new Error(pushError(e));
+  }
+  if (status < 200 || status > 299) throw new Error(`Wrong response from the webhook: ${status} ${statusText}`.trimEnd());
+}
+
+// One pusher per bot token while a webhook is set: it delivers the pending updates in order,
+// one at a time; a failed push keeps the update first in line, is recorded for
+// getWebhookInfo, and is retried with exponential backoff (never given up, never fatal).
+const pushers = new Set();
+function startPusher(token) {
+  if (pushers.has(token)) return; // the running one sees the new settings (webhookChanged woke it)
+  pushers.add(token);
+  pushLoop(token);
+}
+async function pushLoop(token) {
+  let backoff = WEBHOOK_RETRY_MS;
+  let lastHook = null;
+  for (;;) {
+    const hook = bot(token).webhook;
+    if (!hook) { pushers.delete(token); return; } // synchronously with the check, see startPusher
+    if (hook !== lastHook) { backoff = WEBHOOK_RETRY_MS; lastHook = hook; }
+    try {
+      const seq = userUpdateSeq;
+      const [update] = pushable(collect(token));
+      if (!update) {
+        await userUpdateAfter(seq, 60_000);
+        continue;
+      }
+      try {
+        await push(hook, update);
+      } catch (e) {
+        hook.last_error_date = nowSec();
+        hook.last_error_message = e.message;
+        if (!quiet) log('webhook push of update', update.update_id, 'to', hook.url, 'failed:', e.message, `(retry in ${backoff} ms)`);
+        await pause(backoff, hookWaiters);
+        backoff = Math.min(backoff * 2, WEBHOOK_RETRY_MAX_MS);
+        continue;
+      }
+      backoff = WEBHOOK_RETRY_MS;
+      const state = bot(token); // may be a new one after /test/reset
+      state.pending = state.pending.filter((u) => u.update_id !== update.update_id);
+      if (!quiet) log('webhook pushed update', update.update_id, 'to', hook.url);
+    } catch (e) { // a bug, not a delivery failure: keep serving
+      log('webhook pusher error:', e.stack);
+      await pause(WEBHOOK_RETRY_MAX_MS, hookWaiters);
+    }
+  }
 }
 
 // ---------------------------------------------------------------- Bot API methods
@@ -265,19 +407,9 @@ const methods = {
     const limit = Math.min(Math.max(Number(p.limit ?? 100) || 100, 1), 100);
     const deadline = Date.now() + Math.max(Number(p.timeout ?? 0) || 0, 0) * 1000;
     for (;;) {
+      if (bot(token).webhook) throw WEBHOOK_CONFLICT();
       const seq = userUpdateSeq;
-      const fresh = await emulator(token, 'getUpdates', {}); // marks them read in the emulator
-      const state = bot(token);
-      for (const update of fresh) {
-        if (update.message) { // drop the emulator's bookkeeping field
-          const { botToken, ...message } = update.message;
-          update.message = message;
-        }
-        if (update.callback_query) {
-          update.callback_query.chat_instance ??= chatInstance(update.callback_query.message?.chat?.id ?? update.callback_query.from.id);
-        }
-        state.pending.push(update);
-      }
+      const state = collect(token);
       if (offset !== undefined) {
         state.pending = offset < 0 ? state.pending.slice(offset) : state.pending.filter((u) => u.update_id >= offset);
       }
@@ -342,22 +474,57 @@ const methods = {
     const id = String(p.callback_query_id ?? '');
     if (!state.callbacks.delete(id)) throw bad('query is too old and response timeout expired or query id is invalid');
     await emulator(token, 'answerCallbackQuery', p);
-    state.answers.push({ callback_query_id: id, text: p.text ?? null, show_alert: Boolean(p.show_alert), url: p.url ?? null });
+    state.answers.push({ callback_query_id: id, text: p.text ?? null, show_alert: flag(p.show_alert), url: p.url ?? null });
     return true;
   },
 
-  async deletewebhook(token, p) {
-    await emulator(token, 'deleteWebhook', {});
-    if (p.drop_pending_updates) {
-      await emulator(token, 'getUpdates', {});
-      bot(token).pending = [];
+  async setwebhook(token, p) {
+    const url = typeof p.url === 'string' ? p.url.trim() : '';
+    if (!url) return methods.deletewebhook(token, p); // as in Telegram: an empty url removes it
+    let parsed;
+    try { parsed = new URL(url); } catch { throw bad('invalid webhook URL specified'); }
+    if (!['http:', 'https:'].includes(parsed.protocol)) throw bad('bad webhook: HTTPS url must be provided for webhook');
+    const secret = p.secret_token === undefined || p.secret_token === '' ? null : String(p.secret_token);
+    if (secret !== null && !/^[A-Za-z0-9_-]{1,256}$/.test(secret)) throw bad('secret token contains unallowed characters');
+    let allowed = null;
+    if (p.allowed_updates !== undefined && p.allowed_updates !== '') {
+      if (!Array.isArray(p.allowed_updates)) throw bad('can\'t parse allowed_updates JSON array');
+      allowed = p.allowed_updates.map(String);
     }
+    const maxConnections = p.max_connections === undefined || p.max_connections === ''
+      ? 40 : Math.min(Math.max(Math.trunc(Number(p.max_connections)) || 40, 1), 100);
+    const ip = typeof p.ip_address === 'string' && isIP(p.ip_address) ? p.ip_address
+      : isIP(parsed.hostname.replace(/^\[|\]$/g, '')) ? parsed.hostname.replace(/^\[|\]$/g, '') : null;
+    const state = bot(token);
+    if (flag(p.drop_pending_updates)) dropPending(token);
+    const previous = state.webhook;
+    state.webhook = {
+      url: parsed.href, secret_token: secret, allowed_updates: allowed, max_connections: maxConnections,
+      ip_address: ip, has_custom_certificate: p.certificate instanceof UploadedFile,
+      // Telegram keeps the last delivery error across setWebhook calls.
+      last_error_date: previous?.last_error_date ?? null, last_error_message: previous?.last_error_message ?? null,
+    };
+    webhookChanged();
+    startPusher(token);
+    return true;
+  },
+  async deletewebhook(token, p) {
+    bot(token).webhook = null;
+    if (flag(p.drop_pending_updates)) dropPending(token);
+    webhookChanged();
     return true;
   },
   async getwebhookinfo(token) {
-    return { url: '', has_custom_certificate: false, pending_update_count: bot(token).pending.length };
+    const state = collect(token);
+    const hook = state.webhook;
+    const info = { url: hook?.url ?? '', has_custom_certificate: hook?.has_custom_certificate ?? false, pending_update_count: pushable(state).length };
+    if (!hook) return info;
+    if (hook.ip_address) info.ip_address = hook.ip_address;
+    if (hook.last_error_date !== null) Object.assign(info, { last_error_date: hook.last_error_date, last_error_message: hook.last_error_message });
+    info.max_connections = hook.max_connections;
+    if (hook.allowed_updates) info.allowed_updates = hook.allowed_updates;
+    return info;
   },
-  async setwebhook() { throw bad('webhooks are not supported by the test front, use getUpdates'); },
 
   async setmycommands(token, p) { bot(token).commands.set(commandsKey(p), p.commands ?? []); return true; },
   async deletemycommands(token, p) { bot(token).commands.delete(commandsKey(p)); return true; },
@@ -398,11 +565,42 @@ function takeFault(token, method, p) {
   return new ApiError(f.error_code, f.description, f.retry_after ? { retry_after: f.retry_after } : undefined);
 }
 
-// Form-encoded and query-string calls carry JSON-serialized objects as strings.
+// Form-encoded, multipart and query-string calls carry JSON-serialized objects as strings.
 const JSON_PARAMS = ['reply_markup', 'entities', 'link_preview_options', 'reply_parameters',
-  'commands', 'scope', 'allowed_updates', 'menu_button'];
-function params(req) {
-  const p = { ...req.query, ...(req.body && typeof req.body === 'object' ? req.body : {}) };
+  'commands', 'scope', 'allowed_updates', 'menu_button', 'caption_entities'];
+/** A boolean parameter: true in JSON, "true" (or "1") in forms, query strings and multipart. */
+const flag = (v) => v === true || v === 'true' || v === 1 || v === '1';
+
+/** A file part of a multipart call: recorded (it shows in /test/calls), its bytes are not kept. */
+class UploadedFile {
+  constructor(name, file) {
+    Object.assign(this, { name, filename: file.name, size: file.size, content_type: file.type || null });
+  }
+}
+/**
+ * The fields of a multipart/form-data body (a Buffer from express.raw), parsed by Node's own
+ * fetch implementation (Request#formData), so no multipart dependency is needed. Text parts
+ * are strings, file parts UploadedFile records.
+ */
+async function multipartFields(req) {
+  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  let form;
+  try {
+    form = await new Request('http://front.invalid/', {
+      method: 'POST', headers: { 'content-type': req.get('content-type') }, body: raw,
+    }).formData();
+  } catch {
+    throw bad('can\'t parse multipart/form-data body');
+  }
+  const fields = {};
+  for (const [name, value] of form) fields[name] = typeof value === 'string' ? value : new UploadedFile(name, value);
+  return fields;
+}
+
+async function params(req) {
+  const body = req.is('multipart/form-data') ? await multipartFields(req)
+    : req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? req.body : {};
+  const p = { ...req.query, ...body };
   for (const key of JSON_PARAMS) {
     if (typeof p[key] === 'string' && /^\s*[[{]/.test(p[key])) {
       try { p[key] = JSON.parse(p[key]); } catch { throw bad(`can't parse ${key} JSON object`); }
@@ -416,6 +614,7 @@ function params(req) {
 const app = express();
 app.use(express.json({ limit: '10mb' }));
 app.use(express.urlencoded({ extended: true, limit: '10mb' }));
+app.use(express.raw({ type: 'multipart/form-data', limit: '60mb' })); // Bot API uploads go up to 50 MB
 
 app.all('/bot:token/:method', async (req, res) => {
   const { token, method } = req.params;
@@ -423,8 +622,7 @@ app.all('/bot:token/:method', async (req, res) => {
   let status = 200;
   let body;
   try {
-    if (req.is('multipart/form-data')) throw bad('multipart/form-data is not supported by the test front');
-    const p = params(req);
+    const p = await params(req);
     const name = method.toLowerCase();
     bot(token).calls.push({ method, params: p, at_ms: started });
     const fault = takeFault(token, name, p);
@@ -583,7 +781,12 @@ test.post('/reset', (req, res) => {
   // Counters (update_id, message_id) are not reset: the bot's getUpdates offset must stay valid.
   emu.storage.userMessages = emu.storage.userMessages.filter(keep);
   emu.storage.botMessages = emu.storage.botMessages.filter(keep);
-  if (token === undefined) bots.clear(); else bots.delete(token);
+  // The webhook is the bot's setting, not test data: it survives the reset (its queue does not).
+  for (const t of token === undefined ? [...bots.keys()] : [token]) {
+    const hook = bots.get(t)?.webhook;
+    bots.delete(t);
+    if (hook) bot(t).webhook = hook;
+  }
   res.json({ ok: true });
 });
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 
@@ -13,7 +14,7 @@ let url;
 
 before(async () => {
   child = spawn(process.execPath, [new URL('./front.mjs', import.meta.url).pathname], {
-    env: { ...process.env, FRONT_PORT: '0', FRONT_QUIET: '1' },
+    env: { ...process.env, FRONT_PORT: '0', FRONT_QUIET: '1', FRONT_WEBHOOK_TIMEOUT_MS: '1000' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [line] = await once(createInterface({ input: child.stdout }), 'line');
@@ -217,4 +218,212 @@ test('housekeeping methods answer like Telegram', async () => {
 
   assert.equal((await post('reset', {})).ok, true);
   assert.deepEqual((await get('messages', { token, chat_id: -55 })).messages, []);
+});
+
+// ---------------------------------------------------------------- multipart and webhooks
+
+/** A multipart call as teloxide (reqwest) makes it; `fields` values are strings or Blobs. */
+async function multipart(token, method, fields) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    if (value instanceof Blob) form.append(name, value, `${name}.bin`); else form.append(name, value);
+  }
+  const res = await fetch(`${url}/bot${token}/${method}`, { method: 'POST', body: form });
+  const body = await res.json();
+  assert.equal(res.status, body.ok ? 200 : body.error_code, `status matches body for ${method}`);
+  return body;
+}
+
+/** A webhook receiver on 127.0.0.1: records each answered POST; `answer(hit, n)` picks the HTTP status (or 'hang'). */
+async function receiver({ port = 0, answer = () => 200 } = {}) {
+  const hits = [];
+  const server = createServer(async (req, res) => {
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    const hit = { path: req.url, headers: req.headers, body: JSON.parse(raw) };
+    const status = answer(hit, hits.length);
+    if (status === 'hang') return; // never answers: the front times out
+    hits.push(hit);
+    res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+  });
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  const close = async () => { server.closeAllConnections(); server.close(); await once(server, 'close'); };
+  return { hits, url: `http://127.0.0.1:${server.address().port}/hook`, port: server.address().port, close };
+}
+
+/** Polls `check` until it returns something truthy (or throws after `ms`). */
+async function until(check, ms = 8000, what = 'condition') {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('multipart calls work like JSON ones; file parts are recorded, not stored', async () => {
+  const token = newToken();
+  const msg = await multipart(token, 'SendMessage', {
+    chat_id: '77', text: '<i>multi</i>part', parse_mode: 'HTML', reply_markup: JSON.stringify(keyboard),
+  });
+  assert.equal(msg.ok, true, JSON.stringify(msg));
+  assert.equal(msg.result.text, 'multipart');
+  assert.equal(msg.result.chat.id, 77);
+  assert.deepEqual(msg.result.reply_markup, keyboard);
+
+  // The shape reqwest gives teloxide's serde_multipart: text parts without a content type.
+  const boundary = 'teloxideBoundary42';
+  const part = (name, value) => `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const raw = `${part('chat_id', '77')}${part('text', 'raw parts')}${part('disable_notification', 'true')}--${boundary}--\r\n`;
+  const res = await fetch(`${url}/bot${token}/sendMessage`, {
+    method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body: raw,
+  });
+  assert.equal((await res.json()).result.text, 'raw parts');
+
+  const broken = await fetch(`${url}/bot${token}/sendMessage`, {
+    method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=nope' }, body: 'garbage',
+  });
+  assert.equal(broken.status, 400);
+  assert.match((await broken.json()).description, /^Bad Request: can't parse multipart/);
+
+  // A method with an InputFile: parsed, then refused as unsupported (400, not a parse error).
+  const photo = await multipart(token, 'sendPhoto', { chat_id: '77', photo: new Blob([new Uint8Array(10)]) });
+  assert.match(photo.description, /method "sendPhoto" is not supported/);
+  const [call] = (await get('calls', { token, method: 'sendPhoto' })).calls;
+  assert.deepEqual(call.params.photo, { name: 'photo', filename: 'photo.bin', size: 10, content_type: 'application/octet-stream' });
+});
+
+test('setWebhook (multipart, with a certificate) and getWebhookInfo fields', async () => {
+  const token = newToken();
+  const hook = await receiver();
+  const set = await multipart(token, 'SetWebhook', {
+    url: hook.url, secret_token: 'S3cret_-x', max_connections: '10', drop_pending_updates: 'false',
+    allowed_updates: JSON.stringify(['message', 'callback_query']), certificate: new Blob(['-----BEGIN CERTIFICATE-----']),
+  });
+  assert.deepEqual(set, { ok: true, result: true });
+  assert.deepEqual(await ok(token, 'getWebhookInfo'), {
+    url: hook.url, has_custom_certificate: true, pending_update_count: 0, ip_address: '127.0.0.1',
+    max_connections: 10, allowed_updates: ['message', 'callback_query'],
+  });
+  const [call] = (await get('calls', { token, method: 'setWebhook' })).calls;
+  assert.deepEqual(call.params.certificate, { name: 'certificate', filename: 'certificate.bin', size: 27, content_type: 'application/octet-stream' });
+
+  // Refused like Telegram; a JSON setWebhook without certificate has has_custom_certificate false.
+  assert.match((await api(token, 'setWebhook', { url: hook.url, secret_token: 'no spaces' })).description, /secret token contains unallowed characters/);
+  assert.match((await api(token, 'setWebhook', { url: 'not a url' })).description, /invalid webhook URL/);
+  await ok(token, 'setWebhook', { url: hook.url });
+  const info = await ok(token, 'getWebhookInfo');
+  assert.equal(info.has_custom_certificate, false);
+  assert.equal(info.max_connections, 40);
+  assert.equal(info.allowed_updates, undefined);
+  // An empty url removes the webhook, as in Telegram.
+  assert.equal(await ok(token, 'setWebhook', { url: '' }), true);
+  assert.deepEqual(await ok(token, 'getWebhookInfo'), { url: '', has_custom_certificate: false, pending_update_count: 0 });
+  await hook.close();
+});
+
+test('webhook: updates are pushed in order with the secret header; getUpdates is 409', async () => {
+  const token = newToken();
+  const hook = await receiver();
+  await ok(token, 'setWebhook', { url: hook.url, secret_token: 'topsecret' });
+  const conflict = await api(token, 'getUpdates', { timeout: 0 });
+  assert.deepEqual(conflict, { ok: false, error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" });
+
+  const sent = [];
+  for (const text of ['/start', 'one', 'two']) sent.push(await post('send', { token, chat_id: 8, user_id: 8, first_name: 'Di', text }));
+  const m = await ok(token, 'sendMessage', { chat_id: 8, text: 'menu', reply_markup: keyboard });
+  const press = await post('press', { token, chat_id: 8, user_id: 8, message_id: m.message_id, data: 'buy:1' });
+  await until(() => hook.hits.length >= 4, 8000, 'four pushes');
+  assert.deepEqual(hook.hits.map((h) => h.body.update_id), [...sent.map((s) => s.update_id), press.update_id]);
+  for (const hit of hook.hits) {
+    assert.equal(hit.path, '/hook');
+    assert.equal(hit.headers['x-telegram-bot-api-secret-token'], 'topsecret');
+    assert.match(hit.headers['content-type'], /^application\/json/);
+  }
+  assert.equal(hook.hits[1].body.message.text, 'one');
+  assert.equal(hook.hits[1].body.message.botToken, undefined);
+  assert.equal(typeof hook.hits[3].body.callback_query.chat_instance, 'string');
+  assert.equal((await ok(token, 'getWebhookInfo')).pending_update_count, 0);
+
+  // /test/reset clears the data, not the webhook.
+  await post('reset', { token });
+  const later = await post('send', { token, chat_id: 8, user_id: 8, text: 'after reset' });
+  await until(() => hook.hits.length >= 5, 5000, 'a push after reset');
+  assert.equal(hook.hits[4].body.update_id, later.update_id);
+
+  // A long poll running when the webhook is set ends with 409 too.
+  await ok(token, 'deleteWebhook');
+  const poll = api(token, 'getUpdates', { timeout: 5 });
+  await new Promise((r) => setTimeout(r, 200));
+  await ok(token, 'setWebhook', { url: hook.url });
+  assert.equal((await poll).error_code, 409);
+  await ok(token, 'deleteWebhook');
+  await hook.close();
+});
+
+test('webhook: failed pushes (down, non-2xx, timeout) are retried and delivered; the front survives', async () => {
+  const token = newToken();
+  const probe = await receiver();
+  const { port, url: hookUrl } = probe;
+  await probe.close(); // nothing listens on `port` now
+  await ok(token, 'setWebhook', { url: hookUrl, secret_token: 'abc' });
+  const first = await post('send', { token, chat_id: 9, user_id: 9, text: 'while down 1' });
+  const second = await post('send', { token, chat_id: 9, user_id: 9, text: 'while down 2' });
+  const down = await until(async () => {
+    const info = await ok(token, 'getWebhookInfo');
+    return info.last_error_message && info;
+  }, 5000, 'a delivery error');
+  assert.equal(down.last_error_message, 'Connection refused');
+  assert.ok(Math.abs(down.last_error_date - Date.now() / 1000) < 5);
+  assert.equal(down.pending_update_count, 2);
+  assert.equal((await ok(token, 'getMe')).is_bot, true, 'the front is alive');
+
+  // Up again, but the first answer is a 500 and the second hangs past the push timeout (1 s here).
+  let attempts = 0;
+  const answer = () => { attempts++; return attempts === 1 ? 500 : attempts === 2 ? 'hang' : 200; };
+  const back = await receiver({ port, answer });
+  await until(() => back.hits.length >= 3, 10000, 'delivery after the server came back');
+  // Attempt 1 (500) is recorded, attempt 2 timed out (not recorded), attempt 3 delivered; then the second update.
+  assert.deepEqual(back.hits.map((h) => h.body.update_id), [first.update_id, first.update_id, second.update_id]);
+  assert.equal(back.hits[0].headers['x-telegram-bot-api-secret-token'], 'abc');
+  const info = await ok(token, 'getWebhookInfo');
+  assert.equal(info.pending_update_count, 0);
+  assert.equal(info.last_error_message, 'Read timeout expired');
+  assert.equal(attempts, 4);
+  await ok(token, 'deleteWebhook');
+  await back.close();
+});
+
+test('deleteWebhook keeps or drops the pending updates; getUpdates works again', async () => {
+  const token = newToken();
+  const probe = await receiver();
+  await probe.close();
+  await ok(token, 'setWebhook', { url: probe.url });
+  const kept = await post('send', { token, chat_id: 10, user_id: 10, text: 'kept' });
+  await until(async () => (await ok(token, 'getWebhookInfo')).last_error_message, 5000, 'a delivery error');
+  await ok(token, 'deleteWebhook', { drop_pending_updates: false });
+  assert.deepEqual((await ok(token, 'getUpdates', { timeout: 0 })).map((u) => u.update_id), [kept.update_id]);
+
+  // Unconfirmed polled updates go to the webhook once it is set; deleteWebhook can drop them.
+  await ok(token, 'setWebhook', { url: probe.url });
+  await post('send', { token, chat_id: 10, user_id: 10, text: 'dropped' });
+  assert.equal((await ok(token, 'getWebhookInfo')).pending_update_count, 2);
+  await ok(token, 'deleteWebhook', { drop_pending_updates: true });
+  assert.deepEqual(await ok(token, 'getWebhookInfo'), { url: '', has_custom_certificate: false, pending_update_count: 0 });
+  assert.deepEqual(await ok(token, 'getUpdates', { timeout: 0 }), []);
+  const after = await post('send', { token, chat_id: 10, user_id: 10, text: 'polled' });
+  assert.deepEqual((await ok(token, 'getUpdates', { timeout: 1 })).map((u) => u.message.text), ['polled']);
+
+  // setWebhook with drop_pending_updates drops the queue before pushing.
+  const hook = await receiver();
+  await ok(token, 'setWebhook', { url: hook.url, drop_pending_updates: true });
+  const next = await post('send', { token, chat_id: 10, user_id: 10, text: 'pushed' });
+  await until(() => hook.hits.length >= 1, 5000, 'a push');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(hook.hits.map((h) => h.body.update_id), [next.update_id]);
+  assert.ok(next.update_id > after.update_id);
+  await ok(token, 'deleteWebhook');
+  await hook.close();
 });
