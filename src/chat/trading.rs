@@ -223,6 +223,7 @@ pub fn reason(locale: Locale, r: SkipReason) -> String {
         R::ConsensusEntered => k("consensus_entered", &[]),
         R::Slippage { expected, got } => k("slippage", &[("pct", &shortfall(expected, got))]),
         R::NoWallet => k("no_wallet", &[]),
+        R::LiveOff => k("live_off", &[]),
         R::WrongKey => k("wrong_key", &[]),
         R::InsufficientFunds { need, have } => k(
             "insufficient_funds",
@@ -623,6 +624,7 @@ mod tests {
                 got: 900,
             },
             R::NoWallet,
+            R::LiveOff,
             R::WrongKey,
             R::InsufficientFunds { need: l, have: l },
             R::TokenScreen {
@@ -673,6 +675,7 @@ mod tests {
                 | R::ConsensusEntered
                 | R::Slippage { .. }
                 | R::NoWallet
+                | R::LiveOff
                 | R::WrongKey
                 | R::InsufficientFunds { .. }
                 | R::TokenScreen { .. }

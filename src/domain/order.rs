@@ -315,6 +315,8 @@ pub enum SkipReason {
     },
     /// Live mode without a wallet.
     NoWallet,
+    /// Live trading is not set up in this process (no live executor).
+    LiveOff,
     /// The stored key does not sign for the profile's wallet.
     WrongKey,
     InsufficientFunds {

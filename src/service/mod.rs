@@ -749,7 +749,7 @@ impl Core {
             tracing::warn!(key = %order.key, mode = ?order.mode, "no executor for the order's mode");
             let at_ms = self.engine_now_ms();
             let exec = Execution::Rejected {
-                reason: SkipReason::NoWallet,
+                reason: SkipReason::LiveOff,
                 at_ms,
             };
             let applied = self.apply_execution(order.get(), exec).await;
@@ -808,7 +808,7 @@ impl Core {
             let exec = match self.executors.of(order.mode) {
                 Some(x) => x.execute(&order, &market).await,
                 None => Ok(Execution::Rejected {
-                    reason: SkipReason::NoWallet,
+                    reason: SkipReason::LiveOff,
                     at_ms: at,
                 }),
             };

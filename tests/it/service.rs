@@ -875,7 +875,7 @@ async fn live_orders_without_a_live_executor_are_rejected_with_a_reason() {
         (order.status, order.reason, order.order.mode),
         (
             OrderStatus::Rejected,
-            Some(SkipReason::NoWallet),
+            Some(SkipReason::LiveOff),
             alfabot::domain::Mode::Live
         ),
         "recorded first, then rejected with its reason"
@@ -889,7 +889,7 @@ async fn live_orders_without_a_live_executor_are_rejected_with_a_reason() {
         matches!(
             rejected.as_slice(),
             [OutboxPayload::Rejected {
-                reason: SkipReason::NoWallet,
+                reason: SkipReason::LiveOff,
                 order,
                 ..
             }] if order.key == key
@@ -901,7 +901,7 @@ async fn live_orders_without_a_live_executor_are_rejected_with_a_reason() {
         matches!(
             why[0].verdict,
             Verdict::Rejected {
-                reason: SkipReason::NoWallet,
+                reason: SkipReason::LiveOff,
                 ..
             }
         ),

@@ -607,6 +607,7 @@ fn every_skip_reason() -> Vec<SkipReason> {
             got: 0,
         },
         R::NoWallet,
+        R::LiveOff,
         R::WrongKey,
         R::InsufficientFunds {
             need: sol(250_000_000),
@@ -670,6 +671,7 @@ fn every_skip_reason() -> Vec<SkipReason> {
             | R::ConsensusEntered
             | R::Slippage { .. }
             | R::NoWallet
+            | R::LiveOff
             | R::WrongKey
             | R::InsufficientFunds { .. }
             | R::TokenScreen { .. }
@@ -686,7 +688,7 @@ fn every_skip_reason() -> Vec<SkipReason> {
         .collect();
     assert_eq!(
         kinds.len(),
-        45,
+        46,
         "every kind of reason once (TokenScreen ×4)"
     );
     all
