@@ -439,6 +439,65 @@ async fn mints_with_a_freeze_authority_are_not_bought() {
     assert_eq!(e.balances(), start);
 }
 
+/// Token-2022 mints made by the Token-2022 program itself (not hand-built
+/// bytes): a permanent delegate or a transfer hook program refuses the
+/// buy before any quote; a harmless extension (close authority) and a
+/// transfer hook extension with no program pass the screen.
+#[tokio::test]
+async fn token_2022_mints_with_a_delegate_or_a_hook_are_not_bought() {
+    use crate::support::svm::spl;
+    let e = env().await;
+    let journal = Journal::default();
+    let creator = Keypair::new();
+    e.sol.airdrop(&creator.pubkey(), SOL);
+    let other = Pubkey::new_unique();
+    let hook_program = Pubkey::new_unique();
+    let mint = |size: usize, exts: Vec<solana_instruction::Instruction>| {
+        e.sol
+            .with(|c| c.create_mint_2022_with(&creator, size, &exts))
+    };
+    let delegated = mint(
+        spl::mint_2022_len(&[32]),
+        vec![spl::initialize_permanent_delegate(&other)],
+    );
+    let hooked = mint(
+        spl::mint_2022_len(&[64]),
+        vec![spl::initialize_transfer_hook(&other, Some(&hook_program))],
+    );
+    let harmless = mint(
+        spl::mint_2022_len(&[32, 64]),
+        vec![
+            spl::initialize_close_authority(&other),
+            spl::initialize_transfer_hook(&other, None),
+        ],
+    );
+    let chain = Chain::new(e.sol.url(), Duration::from_secs(5));
+    for (m, want) in [
+        (delegated, Err(ScreenReason::PermanentDelegate)),
+        (hooked, Err(ScreenReason::TransferHook)),
+        (harmless, Ok(())),
+    ] {
+        let account = chain.account(addr(&m)).await.unwrap().expect("the mint");
+        assert_eq!(account.owner, addr(&spl::token_2022_program()));
+        assert_eq!(
+            alfabot::engine::copy::screen::screen_mint(account.owner.as_bytes(), &account.data),
+            want,
+            "{m}"
+        );
+    }
+    for (m, reason) in [
+        (delegated, ScreenReason::PermanentDelegate),
+        (hooked, ScreenReason::TransferHook),
+    ] {
+        let mut req = e.buy(SOL);
+        req.mint = addr(&m);
+        let r = refused(e.swapper().swap(req, &e.user, &journal).await.unwrap());
+        assert_eq!(r, SwapRefusal::TokenScreen(reason));
+    }
+    assert_eq!(e.jup.quotes(), 0, "refused before any quote");
+    assert_eq!(e.sol.sends(), 0);
+}
+
 #[tokio::test]
 async fn a_wallet_that_cannot_pay_is_refused_before_quoting() {
     let e = env().await;

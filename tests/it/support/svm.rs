@@ -142,6 +142,46 @@ impl Chain {
         mint.pubkey()
     }
 
+    /// Creates a Token-2022 mint whose extensions are initialized by the
+    /// Token-2022 program itself (each instruction before
+    /// `InitializeMint2`), owned by `authority` (who pays). `size` is the
+    /// mint account's length with those extensions.
+    pub fn create_mint_2022_with(
+        &mut self,
+        authority: &Keypair,
+        size: usize,
+        extensions: &[solana_instruction::Instruction],
+    ) -> Pubkey {
+        let program = spl::token_2022_program();
+        let mint = Keypair::new();
+        let rent = self.svm.minimum_balance_for_rent_exemption(size);
+        let mut ixs = vec![solana_system_interface::instruction::create_account(
+            &authority.pubkey(),
+            &mint.pubkey(),
+            rent,
+            u64::try_from(size).unwrap(),
+            &program,
+        )];
+        ixs.extend(extensions.iter().map(|ix| {
+            let mut ix = ix.clone();
+            for meta in &mut ix.accounts {
+                if meta.pubkey == Pubkey::default() {
+                    meta.pubkey = mint.pubkey();
+                }
+            }
+            ix
+        }));
+        ixs.push(spl::initialize_mint2(
+            program,
+            &mint.pubkey(),
+            6,
+            &authority.pubkey(),
+            None,
+        ));
+        self.execute(authority, &[&mint], &ixs);
+        mint.pubkey()
+    }
+
     /// Mints `amount` to `owner`'s associated account (created if needed).
     pub fn mint_to(&mut self, authority: &Keypair, mint: &Pubkey, owner: &Pubkey, amount: u64) {
         self.mint_to_in(spl::token_program(), authority, mint, owner, amount);
@@ -544,6 +584,49 @@ pub mod spl {
             None => data.push(0),
         }
         Instruction::new_with_bytes(program, &data, vec![AccountMeta::new(*mint, false)])
+    }
+
+    /// The length of a Token-2022 mint account with extensions of these
+    /// value lengths: the mint padded to an account's 165 bytes, the
+    /// account type byte, then a 4-byte TLV header per extension.
+    pub fn mint_2022_len(values: &[usize]) -> usize {
+        165 + 1 + values.iter().map(|v| 4 + v).sum::<usize>()
+    }
+
+    /// `InitializePermanentDelegate` (35) for the mint at the default
+    /// address (filled in by `create_mint_2022_with`).
+    pub fn initialize_permanent_delegate(delegate: &Pubkey) -> Instruction {
+        let mut data = vec![35];
+        data.extend_from_slice(delegate.as_ref());
+        Instruction::new_with_bytes(
+            token_2022_program(),
+            &data,
+            vec![AccountMeta::new(Pubkey::default(), false)],
+        )
+    }
+
+    /// `TransferHookExtension::Initialize` (36, 0): authority and hook
+    /// program (all zeros = none), for the mint at the default address.
+    pub fn initialize_transfer_hook(authority: &Pubkey, program: Option<&Pubkey>) -> Instruction {
+        let mut data = vec![36, 0];
+        data.extend_from_slice(authority.as_ref());
+        data.extend_from_slice(program.map_or(&[0u8; 32][..], |p| p.as_ref()));
+        Instruction::new_with_bytes(
+            token_2022_program(),
+            &data,
+            vec![AccountMeta::new(Pubkey::default(), false)],
+        )
+    }
+
+    /// `InitializeMintCloseAuthority` (25): a harmless extension.
+    pub fn initialize_close_authority(authority: &Pubkey) -> Instruction {
+        let mut data = vec![25, 1];
+        data.extend_from_slice(authority.as_ref());
+        Instruction::new_with_bytes(
+            token_2022_program(),
+            &data,
+            vec![AccountMeta::new(Pubkey::default(), false)],
+        )
     }
 
     /// `MintTo` (7).
