@@ -301,19 +301,21 @@ fn trade_at(
     ev
 }
 
-/// Five winning round trips of wallet 1 (a whale pumps each of its buys
-/// by +20% on the VWAP), a minute apart each, from `t0`.
-fn winning_rounds(e: &mut Engine, t0: i64) -> Vec<AnalyticsEvent> {
+/// Winning round trips of wallet 1, two minutes apart from `t0`: rounds
+/// `rounds` of them, each in a mint of its own (a whale pumps each buy by
+/// more than +20% on the VWAP ten seconds later; wallet 1 sells at 60 s).
+fn winning_rounds(e: &mut Engine, t0: i64, rounds: std::ops::Range<u8>) -> Vec<AnalyticsEvent> {
     let mut out = Vec::new();
-    let mut n = 0;
-    for i in 0..5u8 {
+    for i in rounds {
         let t = t0 + i64::from(i) * 120_000;
+        let n = 3 * u16::from(i);
+        let m = 100 + i;
         let mut c = Curve::fresh();
-        let buy = trade_at(&mut c, n, 100 + i, wallet(1), Side::Buy, 2_000_000_000, t);
+        let buy = trade_at(&mut c, n, m, wallet(1), Side::Buy, 2_000_000_000, t);
         let whale = trade_at(
             &mut c,
             n + 1,
-            100 + i,
+            m,
             wallet(2),
             Side::Buy,
             30_000_000_000,
@@ -322,18 +324,51 @@ fn winning_rounds(e: &mut Engine, t0: i64) -> Vec<AnalyticsEvent> {
         let sell = trade_at(
             &mut c,
             n + 2,
-            100 + i,
+            m,
             wallet(1),
             Side::Sell,
             buy.tokens.0,
             t + 60_000,
         );
-        n += 3;
         for ev in [buy, whale, sell] {
             out.extend(e.on_trade(&ev).analytics);
         }
     }
     out
+}
+
+/// The minimum-sample rule with the default settings: four decided
+/// outcomes rank a wallet on no board, the fifth on every board.
+#[test]
+fn a_wallet_is_ranked_from_its_fifth_decided_outcome() {
+    let t0 = 1_760_918_400_000;
+    let mut e = Engine::new(EngineConfig::default());
+    assert_eq!(e.config().analytics.min_outcomes, 5);
+    let w = wallet(1);
+    let boards_with = |e: &Engine| {
+        let mut n = 0;
+        for metric in Metric::ALL {
+            for window in Window::ALL {
+                let rows = e.leaderboard(metric, window, 0, 100);
+                n += rows.iter().filter(|r| r.wallet == w).count();
+            }
+        }
+        n
+    };
+    winning_rounds(&mut e, t0, 0..4);
+    let c = e.card(&w).unwrap();
+    assert_eq!((c.all_time.wins, c.all_time.losses), (4, 0));
+    assert!(!c.ranked);
+    assert_eq!(c.tier, None);
+    assert_eq!(boards_with(&e), 0);
+
+    let events = winning_rounds(&mut e, t0, 4..5);
+    let c = e.card(&w).unwrap();
+    assert_eq!((c.all_time.wins, c.all_time.losses), (5, 0));
+    assert!(c.ranked);
+    assert_eq!(boards_with(&e), Metric::ALL.len() * Window::ALL.len());
+    assert!(events.iter().any(|a| matches!(a,
+        AnalyticsEvent::TierChanged { wallet, from: None, to: Some(_), .. } if *wallet == w)));
 }
 
 /// The clock alone ages wallet analytics (no trade for a week): the 24 h
@@ -345,7 +380,7 @@ fn a_quiet_clock_ages_wallet_analytics() {
     const HOUR: i64 = 3_600_000;
     let t0 = 1_760_918_400_000; // a Monday, 00:00 UTC
     let mut e = Engine::new(EngineConfig::default());
-    let promoted = winning_rounds(&mut e, t0);
+    let promoted = winning_rounds(&mut e, t0, 0..5);
     let w = wallet(1);
     assert!(promoted.iter().any(|a| matches!(a,
         AnalyticsEvent::TierChanged { wallet, to: Some(analytics::Tier::S), .. } if *wallet == w)));
