@@ -40,6 +40,11 @@
 //!   copier's buy. Sybil: see [`AnalyticsConfig::cobuy_share`]; the member
 //!   with the best performance score stays ranked, the others are flagged
 //!   and hidden. Flagged wallets are not ranked.
+//! - Discovery: a wallet entering the top `discover_top` of a board that
+//!   was not seen there in the previous 24 h. Sightings are kept per
+//!   (wallet, board) in one small map (top wallets only), taken at each
+//!   change of the wallet and at each hourly re-rank, dropped after a day,
+//!   and saved with the wallet.
 //! - Scores: [`score`] holds the formulas. Tiers come from the performance
 //!   score (S >= 75, A >= 60, B >= 45, else C) with a 5-point hysteresis;
 //!   changes between None/C and C/None are not announced.
@@ -287,7 +292,10 @@ pub enum AnalyticsEvent {
         win_rate_after: f64,
         at_ms: i64,
     },
-    /// A wallet entered a top-N for the first time (daily discovery).
+    /// A wallet entered the top `discover_top` of a board and was in it at
+    /// no time in the previous `discover_quiet_ms` (24 h): a newcomer,
+    /// surfaced once; a wallet that stays there is not announced again,
+    /// one that comes back after a day away is.
     Discovered {
         wallet: WalletAddress,
         metric: Metric,
@@ -352,8 +360,13 @@ pub struct AnalyticsConfig {
     /// score must clear to move (hysteresis).
     pub tier_thresholds: [f64; 3],
     pub tier_hysteresis: f64,
-    /// Discovery: entering the first `discover_top` rows of a board.
+    /// Discovery: entering the first `discover_top` rows of a board after
+    /// `discover_quiet_ms` out of them. Sightings in the top are kept per
+    /// (wallet, board), at most `max_top_sightings` (the oldest go first;
+    /// each is dropped once older than the quiet time).
     pub discover_top: usize,
+    pub discover_quiet_ms: i64,
+    pub max_top_sightings: usize,
     /// Lots kept per (wallet, mint), 1 to 4 (a buy beyond merges into the
     /// newest lot), and open positions tracked per wallet (buys opening
     /// more are not tracked: their sells realize nothing).
@@ -411,6 +424,8 @@ impl Default for AnalyticsConfig {
             tier_thresholds: [75.0, 60.0, 45.0],
             tier_hysteresis: 5.0,
             discover_top: 10,
+            discover_quiet_ms: DAY_MS,
+            max_top_sightings: 100_000,
             lots_per_mint: 4,
             positions_per_wallet: 64,
             max_pending_per_mint: 512,
@@ -545,6 +560,11 @@ const fn window_of(board: usize) -> Window {
 struct Pair {
     count: u32,
     last_min: u32,
+}
+
+/// The discovery memory's key of (wallet slot, board).
+const fn top_key(wi: u32, board: usize) -> u64 {
+    ((wi as u64) << 8) | board as u64
 }
 
 const fn pair_key(a: u32, b: u32) -> u64 {
@@ -683,6 +703,9 @@ pub struct Analytics {
     /// Sybil clusters by id (the best member's slot), members sorted.
     clusters: FxHashMap<u32, Vec<u32>>,
     boards: Vec<Board>,
+    /// Discovery memory: the minute a wallet was last seen in the top
+    /// `discover_top` of a board, by [`top_key`].
+    top_seen: FxHashMap<u64, u32>,
     counters: Counters,
     /// Wallets to refresh this event, with the boards their change
     /// reaches.
@@ -738,6 +761,7 @@ impl Analytics {
             cobuy_seen: vec![0; cfg.cobuy_filter_slots.max(1)],
             clusters: FxHashMap::default(),
             boards,
+            top_seen: FxHashMap::default(),
             counters: Counters::default(),
             touched: Vec::new(),
             decided: Vec::new(),
@@ -1213,19 +1237,21 @@ impl Analytics {
         self.update_tier(wi, ranked, &v, out);
     }
 
+    /// Records a sighting of a board member in the board's top
+    /// `discover_top`; announces it when it was not seen there in the
+    /// previous `discover_quiet_ms`. Sightings come from every change of
+    /// the wallet and from the hourly re-rank, so a wallet that stays in
+    /// the top is seen at least hourly.
     fn discover(&mut self, wi: u32, b: usize, out: &mut Vec<AnalyticsEvent>) {
-        let today = u16::try_from(period(self.now_ms, DAY_MS)).unwrap_or(u16::MAX);
-        let bit = 1u16 << b;
-        let w = &mut self.wallets[wi as usize];
-        if w.disc_day != today {
-            w.disc_day = today;
-            w.disc_mask = 0;
-        }
-        if w.disc_mask & bit != 0 {
+        let Some(r) = self.boards[b].top_rank(wi) else {
             return;
-        }
-        if let Some(r) = self.boards[b].top_rank(wi) {
-            w.disc_mask |= bit;
+        };
+        let now_min = period(self.now_ms, MINUTE_MS);
+        let quiet_min = u32::try_from(self.cfg.discover_quiet_ms / MINUTE_MS).unwrap_or(u32::MAX);
+        let before = self.top_seen.insert(top_key(wi, b), now_min);
+        let new = before.is_none_or(|m| now_min.saturating_sub(m) > quiet_min);
+        if new {
+            let w = &self.wallets[wi as usize];
             out.push(AnalyticsEvent::Discovered {
                 wallet: w.addr,
                 metric: metric_of(b),
@@ -1233,7 +1259,43 @@ impl Analytics {
                 rank: u32::try_from(r + 1).unwrap_or(u32::MAX),
                 at_ms: self.now_ms,
             });
+        }
+        // A wallet that stays in the top is saved again when its sighting
+        // enters a new quarter of the quiet time: a restart forgets at
+        // most that much of its stay, for a few writes a day.
+        let quarter = (quiet_min / 4).max(1);
+        if new || before.is_some_and(|m| m / quarter != now_min / quarter) {
             self.mark_dirty(wi);
+        }
+    }
+
+    /// A wallet's sightings in the tops (persistence).
+    fn top_sightings(&self, wi: u32) -> Vec<(Metric, Window, u32)> {
+        if self.top_seen.is_empty() {
+            return Vec::new();
+        }
+        (0..BOARDS)
+            .filter_map(|b| {
+                let m = self.top_seen.get(&top_key(wi, b))?;
+                Some((metric_of(b), window_of(b), *m))
+            })
+            .collect()
+    }
+
+    /// Forgets sightings older than the quiet time (they announce nothing
+    /// any more), then the oldest beyond `max_top_sightings`.
+    fn prune_top_sightings(&mut self) {
+        let now_min = period(self.now_ms, MINUTE_MS);
+        let quiet_min = u32::try_from(self.cfg.discover_quiet_ms / MINUTE_MS).unwrap_or(u32::MAX);
+        self.top_seen
+            .retain(|_, m| now_min.saturating_sub(*m) <= quiet_min);
+        let cap = self.cfg.max_top_sightings;
+        if self.top_seen.len() > cap {
+            let mut ages: Vec<u32> = self.top_seen.values().copied().collect();
+            let cut = ages.len() - cap;
+            let (_, oldest_kept, _) = ages.select_nth_unstable(cut);
+            let oldest_kept = *oldest_kept;
+            self.top_seen.retain(|_, m| *m >= oldest_kept);
         }
     }
 
@@ -1402,6 +1464,7 @@ impl Analytics {
     /// very idle ones and drops idle mints.
     fn sweep(&mut self) {
         self.prune_pairs();
+        self.prune_top_sightings();
         let now = self.now_ms;
         let cfg = &self.cfg;
         // A wallet is forgotten only after its pairs expired.
@@ -1422,6 +1485,9 @@ impl Analytics {
                     }
                 }
                 self.index.remove(&addr, wi);
+                for b in 0..BOARDS {
+                    self.top_seen.remove(&top_key(wi, b));
+                }
                 let mut dead = Wallet::new(addr, 0);
                 dead.state = 0;
                 self.wallets[i] = dead;
@@ -1772,7 +1838,7 @@ impl Analytics {
             if w.state & S_LIVE == 0 || w.state & S_DIRTY == 0 {
                 continue;
             }
-            let snap = w.snapshot(self.mates(wi));
+            let snap = w.snapshot(self.mates(wi), self.top_sightings(wi));
             let state = WalletState {
                 wallet: w.addr,
                 last_ms: w.last_ms,
@@ -1821,6 +1887,7 @@ impl Analytics {
                 }
             };
             let ms = std::mem::take(&mut snap.mates);
+            let top = std::mem::take(&mut snap.top);
             snap.first = clamp_time(snap.first);
             snap.last = clamp_time(snap.last);
             let w = Wallet::from_snapshot(s.wallet, snap);
@@ -1839,6 +1906,13 @@ impl Analytics {
                 self.wallets[wi as usize] = w;
                 wi
             };
+            for b in 0..BOARDS {
+                self.top_seen.remove(&top_key(wi, b));
+            }
+            for (metric, window, minute) in top {
+                self.top_seen
+                    .insert(top_key(wi, board_of(metric, window)), minute);
+            }
             let w = &mut self.wallets[wi as usize];
             if !w.bayes.entries().is_empty() {
                 w.state |= S_IN_RECENT;
@@ -1922,7 +1996,8 @@ impl Analytics {
                     .values()
                     .map(|v| v.capacity() * 4 + 40)
                     .sum::<usize>(),
-            board_bytes: self.boards.iter().map(Board::heap_bytes).sum(),
+            board_bytes: self.boards.iter().map(Board::heap_bytes).sum::<usize>()
+                + map_bytes::<u64, u32>(self.top_seen.capacity()),
         }
     }
 

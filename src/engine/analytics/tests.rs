@@ -711,37 +711,156 @@ fn tier_promotion_and_demotion_events() {
     assert_eq!(last, Some(Tier::C), "{changes:?}");
 }
 
+/// Discoveries of `w`, as (metric, window), sorted.
+fn discovered(events: &[AnalyticsEvent], w: u8) -> Vec<(Metric, Window)> {
+    let mut v: Vec<(Metric, Window)> = events
+        .iter()
+        .filter_map(|e| match e {
+            AnalyticsEvent::Discovered {
+                wallet: x,
+                metric,
+                window,
+                ..
+            } if *x == wallet(w) => Some((*metric, *window)),
+            _ => None,
+        })
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+const HOUR: i64 = 60 * MIN;
+
+/// A newcomer to the top is surfaced once per board; a wallet that stays
+/// in the top is not surfaced again the next day (or the one after); one
+/// that was out of a board's top for more than a day is surfaced again,
+/// on those boards only.
 #[test]
-fn discovery_once_per_board_per_day() {
+fn discovery_surfaces_newcomers_not_the_standing_top() {
     let mut mk = Market::default();
     let mut a = Analytics::new(AnalyticsConfig {
         min_outcomes: 1,
         ..cfg()
     });
     let mut events = Vec::new();
-    for i in 0..3u8 {
-        let t = T0 + i64::from(i) * MIN;
-        events.extend(feed(&mut a, &mk.buy(1, i, SOL, t)));
-        events.extend(feed(&mut a, &mk.buy(2, i, 20 * SOL, t + SEC)));
-    }
-    let disc = |events: &[AnalyticsEvent]| {
-        events
-            .iter()
-            .filter(
-                |e| matches!(e, AnalyticsEvent::Discovered { wallet: w, .. } if *w == wallet(1)),
-            )
-            .count()
+    // Every two hours for 50 hours, wallet 1 buys and a whale (wallet 2)
+    // pumps its buy: it stays ranked and active in every window.
+    let mut round = |a: &mut Analytics, i: u8, t: i64, events: &mut Vec<AnalyticsEvent>| {
+        events.extend(feed(a, &mk.buy(1, i, SOL, t)));
+        events.extend(feed(a, &mk.buy(2, i, 20 * SOL, t + SEC)));
     };
-    // Ranked after its first outcome: it enters each of the 15 boards once.
-    assert_eq!(disc(&events), 15, "{events:#?}");
-    // The next day it is surfaced again (once per board).
+    round(&mut a, 0, T0, &mut events);
+    let all: Vec<(Metric, Window)> = {
+        let mut v: Vec<(Metric, Window)> = Metric::ALL
+            .into_iter()
+            .flat_map(|m| Window::ALL.map(|w| (m, w)))
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(discovered(&events, 1), all, "a newcomer, once per board");
     events.clear();
-    let t = T0 + 24 * 60 * MIN + MIN;
-    events.extend(feed(&mut a, &mk.buy(1, 9, SOL, t)));
-    events.extend(feed(&mut a, &mk.buy(2, 9, 20 * SOL, t + SEC)));
-    events.extend(a.tick(t + 2 * 60 * MIN));
-    assert!(disc(&events) > 0);
-    assert!(disc(&events) <= 15);
+    for i in 1..=25u8 {
+        round(&mut a, i, T0 + i64::from(i) * 2 * HOUR, &mut events);
+        events.extend(a.tick(T0 + i64::from(i) * 2 * HOUR + HOUR));
+    }
+    assert_eq!(a.now_ms(), T0 + 51 * HOUR);
+    assert!(a.card(&wallet(1)).unwrap().ranked);
+    assert_eq!(
+        discovered(&events, 1),
+        vec![],
+        "stayed in the top for two days"
+    );
+
+    // Quiet for three days (the clock ticks): out of the 24 h boards, its
+    // 7 d and 30 d figures stay in the top. Back: a newcomer to the 24 h
+    // boards only.
+    events.clear();
+    let back = T0 + 51 * HOUR + 3 * 24 * HOUR;
+    for h in 52..51 + 3 * 24 {
+        events.extend(a.tick(T0 + h * HOUR));
+    }
+    assert_eq!(discovered(&events, 1), vec![]);
+    assert_eq!(a.leaderboard_len(Metric::Score, Window::H24), 0);
+    let d7 = a.leaderboard(Metric::Score, Window::D7, 0, 10);
+    assert!(d7.iter().any(|r| r.wallet == wallet(1)));
+    round(&mut a, 30, back, &mut events);
+    let h24: Vec<(Metric, Window)> = Metric::ALL.map(|m| (m, Window::H24)).to_vec();
+    let mut h24 = h24;
+    h24.sort_unstable();
+    assert_eq!(discovered(&events, 1), h24);
+}
+
+/// The discovery memory is saved with the wallet: after a restart the
+/// standing top is not announced again.
+#[test]
+fn discovery_memory_survives_a_restart() {
+    let mut mk = Market::default();
+    let c = AnalyticsConfig {
+        min_outcomes: 1,
+        ..cfg()
+    };
+    let mut a = Analytics::new(c.clone());
+    let mut events = feed(&mut a, &mk.buy(1, 1, SOL, T0));
+    events.extend(feed(&mut a, &mk.buy(2, 1, 20 * SOL, T0 + SEC)));
+    assert_eq!(discovered(&events, 1).len(), 15);
+    let saved = a.take_dirty();
+    let mut b = Analytics::new(c.clone());
+    b.restore(saved.clone());
+    let events = b.tick(T0 + HOUR);
+    assert!(b.card(&wallet(1)).unwrap().ranked);
+    assert_eq!(discovered(&events, 1), vec![]);
+    // Without the memory (a state saved before it), the same re-rank
+    // announces it.
+    let mut c2 = Analytics::new(c);
+    let stripped: Vec<WalletState> = saved
+        .into_iter()
+        .map(|mut s| {
+            s.data.as_object_mut().unwrap().remove("top");
+            s
+        })
+        .collect();
+    c2.restore(stripped);
+    assert_eq!(discovered(&c2.tick(T0 + HOUR), 1).len(), 15);
+}
+
+/// Out of a board's top for a few hours only: not a newcomer when back.
+#[test]
+fn a_short_absence_from_the_top_is_not_a_discovery() {
+    let mut mk = Market::default();
+    let mut a = Analytics::new(AnalyticsConfig {
+        min_outcomes: 2,
+        discover_top: 1,
+        ..cfg()
+    });
+    let mut events = Vec::new();
+    // A buy of `w` on a fresh mint, pumped by a wallet of its own (one
+    // outcome: never ranked).
+    let mut n = 0u8;
+    let mut buy = |a: &mut Analytics, w: u8, gross: u64, t: i64| {
+        n += 1;
+        let mut out = feed(a, &mk.buy(w, n, gross, t));
+        out.extend(feed(a, &mk.buy(100 + n, n, 20 * SOL, t + SEC)));
+        out
+    };
+    let board = (Metric::Volume, Window::H24);
+    let top = |a: &Analytics| a.leaderboard(board.0, board.1, 0, 1)[0].wallet;
+    events.extend(buy(&mut a, 1, 2 * SOL, T0));
+    events.extend(buy(&mut a, 1, 2 * SOL, T0 + MIN));
+    assert_eq!(top(&a), wallet(1));
+    assert!(discovered(&events, 1).contains(&board));
+    // An hour later wallet 3 trades more volume and takes the top.
+    events.clear();
+    events.extend(buy(&mut a, 3, 3 * SOL, T0 + HOUR));
+    events.extend(buy(&mut a, 3, 3 * SOL, T0 + HOUR + MIN));
+    assert_eq!(top(&a), wallet(3));
+    assert!(discovered(&events, 3).contains(&board));
+    // Three hours later wallet 1 buys more and is back on top: seen there
+    // within the day, so not a discovery.
+    events.clear();
+    events.extend(buy(&mut a, 1, 3 * SOL, T0 + 4 * HOUR));
+    assert_eq!(top(&a), wallet(1));
+    assert!(!discovered(&events, 1).contains(&board), "{events:#?}");
 }
 
 // -------------------------------------------------------- leaderboards

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::window::{Bucket, DAY_MS, DAY_TAG, Delta, HOUR_MS, HOUR_TAG, Series, TAGS, period};
-use super::{Flag, Tier};
+use super::{Flag, Metric, Tier, Window};
 use crate::domain::WalletAddress;
 
 /// Wallet flag bits (persisted).
@@ -190,9 +190,6 @@ pub(crate) struct Wallet {
     pub cluster: u32,
     /// All-time win rate (bps) when the tier last changed.
     pub tier_wr_bps: u16,
-    /// Discovery: the day of `disc_mask` and one bit per board.
-    pub disc_day: u16,
-    pub disc_mask: u16,
     /// One bit per board the wallet is a member of.
     pub board_mask: u16,
     pub tier: Option<Tier>,
@@ -215,8 +212,6 @@ impl Wallet {
             into_sells: 0,
             cluster: NO_CLUSTER,
             tier_wr_bps: 0,
-            disc_day: 0,
-            disc_mask: 0,
             board_mask: 0,
             tier: None,
             flags: 0,
@@ -397,7 +392,10 @@ pub(crate) struct SnapV1 {
     pub is: u32,
     pub tier: Option<Tier>,
     pub twr: u16,
-    pub disc: (u16, u16),
+    /// Last sightings in the top of a board (discovery memory), by board:
+    /// (metric, window, minute index). Absent in states saved before it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top: Vec<(Metric, Window, u32)>,
     pub f: u8,
     /// Cluster mates and the co-buy count with each (restores clusters).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -407,7 +405,11 @@ pub(crate) struct SnapV1 {
 pub(crate) const SNAP_VERSION: u32 = 1;
 
 impl Wallet {
-    pub fn snapshot(&self, mates: Vec<(WalletAddress, u32)>) -> SnapV1 {
+    pub fn snapshot(
+        &self,
+        mates: Vec<(WalletAddress, u32)>,
+        top: Vec<(Metric, Window, u32)>,
+    ) -> SnapV1 {
         let (h, d) = self.split_series();
         SnapV1 {
             v: SNAP_VERSION,
@@ -427,7 +429,7 @@ impl Wallet {
             is: self.into_sells,
             tier: self.tier,
             twr: self.tier_wr_bps,
-            disc: (self.disc_day, self.disc_mask),
+            top,
             f: self.flags,
             mates,
         }
@@ -470,7 +472,6 @@ impl Wallet {
         w.into_sells = s.is;
         w.tier = s.tier;
         w.tier_wr_bps = s.twr;
-        (w.disc_day, w.disc_mask) = s.disc;
         w.flags = s.f & F_FARMING;
         w.state = S_LIVE | S_COMPACT;
         w
@@ -545,7 +546,7 @@ mod tests {
         let (h, d) = w.split_series();
         assert!(h.is_empty());
         assert_eq!(d.iter().map(|b| b.t).collect::<Vec<_>>(), [100, 102]);
-        let t = Wallet::from_snapshot(w.addr, w.snapshot(Vec::new()));
+        let t = Wallet::from_snapshot(w.addr, w.snapshot(Vec::new(), Vec::new()));
         assert_eq!(t.series, w.series);
         // A month on, the days go too.
         w.prune(t0 + 31 * DAY_MS);
