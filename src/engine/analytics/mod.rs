@@ -35,11 +35,13 @@
 //!   `copy_window_ms`, *moved the price* when its own impact is at least
 //!   `moved_price_bps`. QuickFlip: the median first-sell hold of the last 8
 //!   copied or price-moving buys is under `quick_flip_ms` (3 samples at
-//!   least). SoldIntoFollowers: at least half (and 3) of the sells that
-//!   matched lots sold a copied lot within `sell_into_ms` of its first
-//!   copier's buy. Sybil: see [`AnalyticsConfig::cobuy_share`]; the member
-//!   with the best performance score stays ranked, the others are flagged
-//!   and hidden. Flagged wallets are not ranked.
+//!   least). SoldIntoFollowers: a pattern across buys, not an instance:
+//!   of the buys (lots) the wallet sold, those first sold within
+//!   `sell_into_ms` of their first copier's buy are a majority with 95%
+//!   confidence (Wilson lower bound ≥ `sold_into_share`, 3 at least). Sybil: see [`AnalyticsConfig::cobuy_share`]; every
+//!   member of a cluster is flagged, the one with the best performance
+//!   score stays ranked (the cluster's one place), the others are hidden.
+//!   Other flagged wallets are not ranked.
 //! - Discovery: a wallet entering the top `discover_top` of a board that
 //!   was not seen there in the previous 24 h. Sightings are kept per
 //!   (wallet, board) in one small map (top wallets only), taken at each
@@ -328,11 +330,22 @@ pub struct AnalyticsConfig {
     /// that were copied or moved the price; first sell after the buy).
     pub quick_flip_ms: i64,
     /// Sybil clustering: two wallets *co-buy* when they buy the same mint
-    /// within `cobuy_window_ms`; a pair whose co-buys exceed `cobuy_share`
-    /// of *both* wallets' buys (and number at least `cobuy_min_pairs`)
-    /// links them; clusters are the connected groups.
+    /// within `cobuy_window_ms`; a pair whose co-buys number at least
+    /// `cobuy_min_pairs` and exceed `cobuy_share` of the buys of the less
+    /// active wallet (the rule: most of its buys are co-buys) and
+    /// `cobuy_share_busier` of the other's links them; clusters are the
+    /// connected groups. The second bar keeps a wallet out of the cluster
+    /// of a copier that copies a part of its buys only, and lets a ring
+    /// member that skipped some of the ring's buys in (it co-bought nearly
+    /// all of its own).
     pub cobuy_window_ms: i64,
     pub cobuy_share: f64,
+    pub cobuy_share_busier: f64,
+    /// A pair in which one wallet bought first in more than this share of
+    /// the co-buys is a leader and its copier, not a ring (a copier buys
+    /// after its leader every time; a ring's wallets in any order): the
+    /// farming flags deal with copying, not the sybil flag.
+    pub cobuy_max_lead: f64,
     /// Leaderboard depth maintained per (metric, window).
     pub top_n: usize,
     /// A buy is *copied* when another wallet buys the same mint within this
@@ -343,9 +356,13 @@ pub struct AnalyticsConfig {
     /// A sell is *into followers* when it sells a copied lot within this
     /// long of its first copier's buy.
     pub sell_into_ms: i64,
-    /// Samples a flag needs (quick-flip holds, sells into followers).
+    /// Samples a flag needs (quick-flip holds, buys sold into followers).
     pub flag_min_samples: u32,
-    /// Share of lot-matched sells that must go into followers.
+    /// "Sold into followers" needs a pattern across buys, not an instance:
+    /// the 95% Wilson lower bound of the share of the wallet's sold buys
+    /// that went into followers must reach this (with 0.5: 4 of 4, 7 of
+    /// 8, 12 of 16, 60% of 100). A trader that sometimes takes a quick
+    /// profit on a busy token stays clear.
     pub sold_into_share: f64,
     /// Co-buys a pair needs before it can join a cluster.
     pub cobuy_min_pairs: u32,
@@ -410,13 +427,15 @@ impl Default for AnalyticsConfig {
             quick_flip_ms: 30_000,
             cobuy_window_ms: 5_000,
             cobuy_share: 0.7,
+            cobuy_share_busier: 0.5,
+            cobuy_max_lead: 0.8,
             top_n: 100,
             copy_window_ms: 5_000,
             moved_price_bps: 300,
             sell_into_ms: 120_000,
             flag_min_samples: 3,
             sold_into_share: 0.5,
-            cobuy_min_pairs: 3,
+            cobuy_min_pairs: 5,
             size_floor_lamports: 100_000_000,
             size_cap_lamports: 10_000_000_000,
             roi_cap: 1.0,
@@ -555,11 +574,24 @@ const fn window_of(board: usize) -> Window {
     Window::ALL[board % 3]
 }
 
-/// A co-buy pair's count and the minute of its last co-buy.
+/// A co-buy pair's count, the minute of its last co-buy, and how many of
+/// its co-buys the wallet of the higher slot made second (a copier always
+/// buys second; a ring's wallets buy in any order).
 #[derive(Debug, Clone, Copy)]
 struct Pair {
     count: u32,
     last_min: u32,
+    hi_second: u32,
+}
+
+impl Pair {
+    /// The share of co-buys in which the same wallet bought first.
+    fn lead_share(&self) -> f64 {
+        let lead = self
+            .hi_second
+            .max(self.count.saturating_sub(self.hi_second));
+        f64::from(lead) / f64::from(self.count.max(1))
+    }
 }
 
 /// The discovery memory's key of (wallet slot, board).
@@ -1021,7 +1053,7 @@ impl Analytics {
         }
         let minute = period(t, MINUTE_MS);
         for &other in &partners[..n_partners] {
-            self.cobuy(pair_key(wi, other), minute);
+            self.cobuy(pair_key(wi, other), wi > other, minute);
         }
 
         // The lot.
@@ -1070,28 +1102,33 @@ impl Analytics {
         );
     }
 
-    /// Counts one co-buy of a pair: the first sighting only sets a filter
-    /// slot; the second enters the pair map.
-    fn cobuy(&mut self, key: u64, minute: u32) {
+    /// Counts one co-buy of a pair (`hi_second`: the wallet of the higher
+    /// slot bought second): the first sighting only sets a filter slot
+    /// (bit 1 keeps its order); the second enters the pair map.
+    fn cobuy(&mut self, key: u64, hi_second: bool, minute: u32) {
+        let second = u32::from(hi_second);
         if let Some(p) = self.pairs.get_mut(&key) {
             p.count = p.count.saturating_add(1);
+            p.hi_second = p.hi_second.saturating_add(second);
             p.last_min = p.last_min.max(minute);
             return;
         }
         let h = key.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let slot = usize::try_from(h >> 32).unwrap_or(0) % self.cobuy_seen.len();
-        let fp = u32::try_from(h & 0xffff_ffff).unwrap_or(1) | 1;
-        if self.cobuy_seen[slot] == fp {
+        let fp = (u32::try_from(h & 0xffff_ffff).unwrap_or(1) & !2) | 1;
+        let seen = self.cobuy_seen[slot];
+        if seen & !2 == fp {
             self.cobuy_seen[slot] = 0;
             self.pairs.insert(
                 key,
                 Pair {
                     count: 2,
                     last_min: minute,
+                    hi_second: second + (seen >> 1 & 1),
                 },
             );
         } else {
-            self.cobuy_seen[slot] = fp;
+            self.cobuy_seen[slot] = fp | second << 1;
         }
     }
 
@@ -1102,7 +1139,7 @@ impl Analytics {
         let w = &mut self.wallets[wi as usize];
         w.touch(t);
         let key = position::key(wi, mi);
-        let (m, into) = match self.positions.get_mut(&key) {
+        let (m, exits) = match self.positions.get_mut(&key) {
             Some(p) if p.generation == generation => {
                 let r = p.sell(ev.tokens.0, proceeds, t, cfg.sell_into_ms, &mut w.holds);
                 if p.is_empty() {
@@ -1118,14 +1155,13 @@ impl Analytics {
                 }
                 let mut m = fifo::SellMatch::default();
                 m.finish(ev.tokens.0, proceeds);
-                (m, false)
+                (m, position::Exits::default())
             }
         };
         if m.matched_tokens > 0 {
             w.matched_sells = w.matched_sells.saturating_add(1);
-            if into {
-                w.into_sells = w.into_sells.saturating_add(1);
-            }
+            w.sold_lots = w.sold_lots.saturating_add(exits.lots);
+            w.into_lots = w.into_lots.saturating_add(exits.into);
             w.all.best = if w.all.b.sells == 0 || w.matched_sells == 1 {
                 m.realized
             } else {
@@ -1159,8 +1195,8 @@ impl Analytics {
         {
             flags |= F_QUICK;
         }
-        if w.into_sells >= min
-            && f64::from(w.into_sells) >= cfg.sold_into_share * f64::from(w.matched_sells)
+        if w.into_lots >= min
+            && score::wilson_lower(w.into_lots, w.sold_lots) >= cfg.sold_into_share
         {
             flags |= F_INTO;
         }
@@ -1551,9 +1587,10 @@ impl Analytics {
 
     /// Recomputes sybil clusters from the co-buy pairs: a pair is an edge
     /// when its co-buys number at least `cobuy_min_pairs` and exceed
-    /// `cobuy_share` of *both* wallets' buys; clusters are the connected
-    /// components; the best member (performance score) stays ranked, the
-    /// others are flagged `Sybil` and hidden.
+    /// `cobuy_share` of the less active wallet's buys and
+    /// `cobuy_share_busier` of the other's; clusters are the connected
+    /// components; every member shows `Sybil`, the best (performance
+    /// score) stays ranked, the others are hidden.
     fn recluster(&mut self, out: &mut Vec<AnalyticsEvent>) {
         self.counters.reclusters += 1;
         let cfg = &self.cfg;
@@ -1583,8 +1620,15 @@ impl Analytics {
             if wa.state & S_LIVE == 0 || wb.state & S_LIVE == 0 {
                 continue;
             }
-            let most = wa.all.b.buys.max(wb.all.b.buys);
-            if f64::from(p.count) <= cfg.cobuy_share * f64::from(most) {
+            let (few, many) = (
+                wa.all.b.buys.min(wb.all.b.buys),
+                wa.all.b.buys.max(wb.all.b.buys),
+            );
+            let count = f64::from(p.count);
+            if count <= cfg.cobuy_share * f64::from(few)
+                || count <= cfg.cobuy_share_busier * f64::from(many)
+                || p.lead_share() > cfg.cobuy_max_lead
+            {
                 continue;
             }
             parent.entry(a).or_insert(a);
@@ -1821,7 +1865,7 @@ impl Analytics {
         let mut v: Vec<(WalletAddress, Vec<Flag>)> = self
             .wallets
             .iter()
-            .filter(|w| w.state & S_LIVE != 0 && w.flags != 0)
+            .filter(|w| w.state & S_LIVE != 0 && (w.flags != 0 || w.cluster != NO_CLUSTER))
             .map(|w| (w.addr, w.flag_list()))
             .collect();
         v.sort_unstable_by_key(|(a, _)| *a);
@@ -1930,12 +1974,15 @@ impl Analytics {
                 continue;
             }
             let last_min = period(self.wallets[wi as usize].last_ms, MINUTE_MS);
-            let p = self
-                .pairs
-                .entry(pair_key(wi, mj))
-                .or_insert(Pair { count: 0, last_min });
+            let p = self.pairs.entry(pair_key(wi, mj)).or_insert(Pair {
+                count: 0,
+                last_min,
+                hi_second: 0,
+            });
             p.count = p.count.max(count);
             p.last_min = p.last_min.max(last_min);
+            // The order is not saved: mates were clustered, so mixed.
+            p.hi_second = p.count / 2;
         }
         if latest == i64::MIN {
             return;

@@ -107,9 +107,10 @@ impl Position {
         }
     }
 
-    /// Matches a sell, oldest lots first. Records the first hold of each
-    /// copied or price-moving lot in `holds`; `into` is true when a copied
-    /// lot is sold within `sell_into_ms` of its first copier's buy.
+    /// Matches a sell, oldest lots first. For each lot sold for the first
+    /// time: records its hold in `holds` when it was copied or moved the
+    /// price, and counts it in [`Exits`] (into followers when copied and
+    /// sold within `sell_into_ms` of its first copier's buy).
     pub fn sell(
         &mut self,
         tokens: u64,
@@ -117,9 +118,9 @@ impl Position {
         t_ms: i64,
         sell_into_ms: i64,
         holds: &mut Holds,
-    ) -> (SellMatch, bool) {
+    ) -> (SellMatch, Exits) {
         let mut m = SellMatch::default();
-        let mut into = false;
+        let mut exits = Exits::default();
         let mut want = tokens;
         let mut gone = 0;
         let n = usize::from(self.len);
@@ -136,12 +137,13 @@ impl Position {
             m.hold_ms = m.hold_ms.saturating_add(hold);
             if l.flags & LOT_MATCHED == 0 {
                 l.flags |= LOT_MATCHED;
+                exits.lots += 1;
                 if l.flags & (LOT_COPIED | LOT_MOVED) != 0 {
                     holds.push(hold);
                 }
-            }
-            if l.flags & LOT_COPIED != 0 && hold - i64::from(l.follow_dt) <= sell_into_ms {
-                into = true;
+                if l.flags & LOT_COPIED != 0 && hold - i64::from(l.follow_dt) <= sell_into_ms {
+                    exits.into += 1;
+                }
             }
             if l.tokens == 0 {
                 gone += 1;
@@ -152,8 +154,17 @@ impl Position {
             self.len -= u8::try_from(gone).unwrap_or(self.len);
         }
         m.finish(tokens, proceeds);
-        (m, into)
+        (m, exits)
     }
+}
+
+/// Lots (buys) a sell took from for the first time, and those of them
+/// sold into followers. Later pieces of a lot do not count again: the
+/// "sold into followers" flag weighs buys, not sells.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Exits {
+    pub lots: u32,
+    pub into: u32,
 }
 
 #[cfg(test)]
@@ -175,15 +186,16 @@ mod tests {
         let mut h = Holds::default();
         p.buy(lot(10, 100, 0), 4);
         p.buy(lot(10, 300, 2), 4);
-        let (m, into) = p.sell(15, 1_000, 10, 0, &mut h);
-        assert!(!into);
+        let (m, exits) = p.sell(15, 1_000, 10, 0, &mut h);
+        assert_eq!(exits, Exits { lots: 2, into: 0 });
         assert_eq!(m.matched_cost, 100 + 150);
         assert_eq!(m.realized, 750);
         assert_eq!(m.hold_ms, 10 + 8);
         assert_eq!(p.lots().len(), 1);
         assert_eq!((p.tokens(), p.cost()), (5, 150));
-        let (m, _) = p.sell(10, 1_000, 11, 0, &mut h);
+        let (m, exits) = p.sell(10, 1_000, 11, 0, &mut h);
         assert_eq!(m.unmatched_tokens, 5);
+        assert_eq!(exits.lots, 0, "the second lot was sold from before");
         assert!(p.is_empty());
     }
 
@@ -213,8 +225,34 @@ mod tests {
         p.mark_copied(0, 1_000);
         p.mark_copied(0, 2_000);
         assert_eq!(p.lots()[0].follow_dt, 1_000, "the first copier counts");
-        let (_, into) = p.sell(20, 500, 61_000, 60_000, &mut h);
-        assert!(into);
+        let (_, exits) = p.sell(20, 500, 61_000, 60_000, &mut h);
+        // The copied lot went 60 s after its copier's buy; the other lot
+        // was not copied.
+        assert_eq!(exits, Exits { lots: 2, into: 1 });
         assert_eq!(h.to_vec(), vec![61_000, 60_995]);
+    }
+
+    #[test]
+    fn a_lot_sold_in_pieces_is_one_exit() {
+        let mut p = Position::new(0);
+        let mut h = Holds::default();
+        p.buy(lot(30, 300, 0), 4);
+        p.mark_copied(0, 1_000);
+        let mut total = Exits::default();
+        for t in [5_000, 6_000, 7_000] {
+            let (_, e) = p.sell(10, 100, t, 120_000, &mut h);
+            total.lots += e.lots;
+            total.into += e.into;
+        }
+        assert_eq!(total, Exits { lots: 1, into: 1 });
+        assert_eq!(h.len(), 1);
+        // Sold after the window: an exit, not into followers.
+        let mut late = Position::new(0);
+        late.buy(lot(10, 100, 0), 4);
+        late.mark_copied(0, 1_000);
+        assert_eq!(
+            late.sell(10, 100, 122_000, 120_000, &mut h).1,
+            Exits { lots: 1, into: 0 }
+        );
     }
 }

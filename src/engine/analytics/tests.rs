@@ -488,14 +488,15 @@ fn pnl_excluding_the_best_trade() {
 
 // --------------------------------------------------------------- flags
 
-/// Wallet 1 buys mint `m`; wallets 20.. copy within 2 s; wallet 1 sells
+/// Wallet 1 buys mint `m`; `copiers` wallets (new ones each round, so
+/// they form no co-buy cluster with it) copy within 2 s; wallet 1 sells
 /// after `hold`.
 fn farm(a: &mut Analytics, mk: &mut Market, m: u8, t: i64, hold: i64, copiers: u8) {
     feed(a, &mk.buy(1, m, SOL / 2, t));
     for k in 0..copiers {
         feed(
             a,
-            &mk.buy(20 + k, m, SOL / 4, t + 1_000 + i64::from(k) * 300),
+            &mk.buy(20 + 4 * m + k, m, SOL / 4, t + 1_000 + i64::from(k) * 300),
         );
     }
     feed(a, &mk.sell_all(1, m, t + hold).unwrap());
@@ -520,7 +521,10 @@ fn quick_flip_after_copied_buys() {
     let c = a.card(&wallet(1)).unwrap();
     assert!(!c.ranked);
     // Dumping on the copiers 10 s after their buys is also selling into
-    // followers.
+    // followers, once it is a pattern: three buys are not enough, the
+    // fourth is.
+    assert_eq!(a.flagged(), vec![(wallet(1), vec![Flag::QuickFlip])]);
+    farm(&mut a, &mut mk, 3, T0 + 30 * MIN, 10 * SEC, 2);
     assert_eq!(
         a.flagged(),
         vec![(wallet(1), vec![Flag::QuickFlip, Flag::SoldIntoFollowers])]
@@ -565,8 +569,8 @@ fn sold_into_followers() {
     let mut mk = Market::default();
     let mut a = Analytics::new(cfg());
     // Holds 60 s (not a quick flip), but each time sells within a minute
-    // of the copiers' buys.
-    for i in 0..3u8 {
+    // of the copiers' buys: four times in four is a pattern.
+    for i in 0..4u8 {
         farm(
             &mut a,
             &mut mk,
@@ -583,6 +587,30 @@ fn sold_into_followers() {
     assert!(a.card(&wallet(20)).unwrap().flags.is_empty());
 }
 
+/// A trader whose buys are copied and who sometimes takes a quick profit
+/// (within a minute of its copiers) is not flagged: three such sells in
+/// five buys is not yet a pattern (the old rule, half of the sells and
+/// three at least, flagged it), nor is a third of its buys later on.
+#[test]
+fn an_occasional_quick_profit_is_not_selling_into_followers() {
+    let mut mk = Market::default();
+    let mut a = Analytics::new(cfg());
+    let holds = [60, 60, 300, 60, 300, 300, 300, 60, 300, 300, 300, 300];
+    for (i, hold) in holds.into_iter().enumerate() {
+        let m = u8::try_from(i).unwrap();
+        farm(
+            &mut a,
+            &mut mk,
+            m,
+            T0 + i64::from(m) * 10 * MIN,
+            hold * SEC,
+            2,
+        );
+        let c = a.card(&wallet(1)).unwrap();
+        assert!(c.flags.is_empty(), "after buy {i}: {:?}", c.flags);
+    }
+}
+
 /// Ring wallets 40..44 co-buy the same mints within a second and sell
 /// five minutes later; wallet 50 trades the same mints on its own.
 fn sybil_market(rounds: u8) -> Analytics {
@@ -594,8 +622,10 @@ fn sybil_market(rounds: u8) -> Analytics {
     for r in 0..rounds {
         let m = r;
         let t = T0 + i64::from(r) * 10 * MIN;
+        // In a different order each round, as a ring's wallets buy.
         for k in 0..4u8 {
-            feed(&mut a, &mk.buy(40 + k, m, SOL / 10, t + i64::from(k) * 200));
+            let who = 40 + (k + r) % 4;
+            feed(&mut a, &mk.buy(who, m, SOL / 10, t + i64::from(k) * 200));
         }
         // A pump decides the ring's buys as wins.
         feed(&mut a, &mk.buy(60, m, 20 * SOL, t + 30 * SEC));
@@ -615,7 +645,11 @@ fn sybil_ring_is_clustered_and_only_its_best_ranked() {
     let ranked: Vec<&WalletCard> = ring.iter().filter(|c| c.ranked).collect();
     assert_eq!(ranked.len(), 1, "{ring:#?}");
     let best = ranked[0];
-    assert!(!best.flags.contains(&Flag::Sybil));
+    assert_eq!(
+        best.flags,
+        vec![Flag::Sybil],
+        "flagged, and its cluster's one place"
+    );
     assert_eq!(best.cluster.len(), 3);
     for c in ring.iter().filter(|c| !c.ranked) {
         assert_eq!(c.flags, vec![Flag::Sybil]);
@@ -635,12 +669,67 @@ fn sybil_ring_is_clustered_and_only_its_best_ranked() {
 
 #[test]
 fn few_co_buys_do_not_make_a_cluster() {
-    // Two rounds: under `cobuy_min_pairs` (3).
-    let mut a = sybil_market(2);
-    a.tick(T0 + 40 * MIN);
+    // Four rounds: under `cobuy_min_pairs` (5).
+    let mut a = sybil_market(4);
+    a.tick(T0 + 50 * MIN);
     for k in 40..44u8 {
         assert!(a.card(&wallet(k)).unwrap().cluster.is_empty());
     }
+}
+
+/// Ten rounds of co-buys a second apart by wallets 1, 2 and 3; wallet 3
+/// joins the rounds in `joins` only. `order` gives who buys first.
+fn co_buy_rounds(joins: &[u8], order: impl Fn(u8) -> [u8; 3]) -> Analytics {
+    let mut mk = Market::default();
+    let mut a = Analytics::new(cfg());
+    for r in 0..10u8 {
+        let t = T0 + i64::from(r) * 5 * MIN;
+        let mut k = 0;
+        for w in order(r) {
+            if w == 3 && !joins.contains(&r) {
+                continue;
+            }
+            feed(&mut a, &mk.buy(w, r, SOL / 10, t + k * SEC));
+            k += 1;
+        }
+    }
+    a.tick(T0 + 60 * MIN);
+    a
+}
+
+fn cluster_of(a: &Analytics, w: u8) -> Vec<WalletAddress> {
+    let mut c = a.card(&wallet(w)).unwrap().cluster;
+    c.sort();
+    c
+}
+
+#[test]
+fn a_ring_member_that_skips_some_buys_still_joins_its_ring() {
+    // Wallet 3 joins six of the ten rounds: every one of its buys is a
+    // co-buy (most of its buys, the rule), though only six in
+    // ten of the others' (a pair rule on both sides missed it).
+    let rotate = |r: u8| [1 + r % 3, 1 + (r + 1) % 3, 1 + (r + 2) % 3];
+    let a = co_buy_rounds(&[0, 2, 3, 5, 7, 9], rotate);
+    let mut want = vec![wallet(1), wallet(2)];
+    want.sort();
+    assert_eq!(cluster_of(&a, 3), want);
+    // Joining half of the rounds: not over half of the others' buys.
+    let a = co_buy_rounds(&[0, 2, 4, 6, 8], rotate);
+    assert!(cluster_of(&a, 3).is_empty());
+    assert_eq!(cluster_of(&a, 1), vec![wallet(2)]);
+}
+
+#[test]
+fn a_copier_that_always_buys_second_is_not_a_ring() {
+    // Wallet 1 leads every time; wallets 2 and 3 copy it a second and two
+    // later: they are followers of wallet 1, not its ring. Between the two
+    // copiers the order is mixed, so they are a cluster of their own.
+    let a = co_buy_rounds(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], |r| {
+        if r % 2 == 0 { [1, 2, 3] } else { [1, 3, 2] }
+    });
+    assert!(cluster_of(&a, 1).is_empty());
+    assert_eq!(a.card(&wallet(1)).unwrap().flags, vec![]);
+    assert_eq!(cluster_of(&a, 2), vec![wallet(3)]);
 }
 
 // ------------------------------------------------------- tiers, events

@@ -19,7 +19,8 @@ use crate::domain::WalletAddress;
 /// Wallet flag bits (persisted).
 pub(crate) const F_QUICK: u8 = 1;
 pub(crate) const F_INTO: u8 = 2;
-/// Hidden member of a sybil cluster.
+/// Hidden member of a sybil cluster (every member shows `Flag::Sybil`;
+/// the best is not hidden).
 pub(crate) const F_SYBIL: u8 = 4;
 pub(crate) const F_FARMING: u8 = F_QUICK | F_INTO | F_SYBIL;
 
@@ -183,9 +184,11 @@ pub(crate) struct Wallet {
     pub holds: Holds,
     /// Open positions in the position map.
     pub open: u16,
-    /// Sells that matched lots, and those of them sold into followers.
+    /// Sells that matched lots.
     pub matched_sells: u32,
-    pub into_sells: u32,
+    /// Buys (lots) sold from, and those of them sold into followers.
+    pub sold_lots: u32,
+    pub into_lots: u32,
     /// Cluster id (its best member's index) or `NO_CLUSTER`.
     pub cluster: u32,
     /// All-time win rate (bps) when the tier last changed.
@@ -209,7 +212,8 @@ impl Wallet {
             holds: Holds::default(),
             open: 0,
             matched_sells: 0,
-            into_sells: 0,
+            sold_lots: 0,
+            into_lots: 0,
             cluster: NO_CLUSTER,
             tier_wr_bps: 0,
             board_mask: 0,
@@ -344,7 +348,7 @@ impl Wallet {
         if self.flags & F_INTO != 0 {
             v.push(Flag::SoldIntoFollowers);
         }
-        if self.flags & F_SYBIL != 0 {
+        if self.flags & F_SYBIL != 0 || self.cluster != NO_CLUSTER {
             v.push(Flag::Sybil);
         }
         v
@@ -389,7 +393,12 @@ pub(crate) struct SnapV1 {
     pub o: Vec<(u32, u16, u16)>,
     pub holds: Vec<u32>,
     pub ms: u32,
-    pub is: u32,
+    /// Buys sold from, and of them sold into followers (0 in states saved
+    /// when the flag counted sells: it starts again).
+    #[serde(default)]
+    pub sl: u32,
+    #[serde(default)]
+    pub il: u32,
     pub tier: Option<Tier>,
     pub twr: u16,
     /// Last sightings in the top of a board (discovery memory), by board:
@@ -426,7 +435,8 @@ impl Wallet {
             o: self.bayes.entries(),
             holds: self.holds.to_vec(),
             ms: self.matched_sells,
-            is: self.into_sells,
+            sl: self.sold_lots,
+            il: self.into_lots,
             tier: self.tier,
             twr: self.tier_wr_bps,
             top,
@@ -469,7 +479,8 @@ impl Wallet {
         w.series = Series::from_sorted(series);
         w.holds = Holds::from_slice(&s.holds);
         w.matched_sells = s.ms;
-        w.into_sells = s.is;
+        w.sold_lots = s.sl;
+        w.into_lots = s.il.min(s.sl);
         w.tier = s.tier;
         w.tier_wr_bps = s.twr;
         w.flags = s.f & F_FARMING;
