@@ -12,7 +12,6 @@
 pub mod analytics;
 pub mod copy;
 pub mod curve;
-pub mod follows;
 pub mod recent;
 
 use analytics::hash::FxHashMap as HashMap;
@@ -28,7 +27,6 @@ use analytics::{
 use copy::{CopyBook, CopyConfig, CopyDecision, ExecOutcome, RiskNotice, TradeContext};
 pub use copy::{CopyOutcome, FollowChange, RiskApproved};
 use curve::{Curve, Fees};
-pub use follows::FollowIndex;
 use recent::RecentSet;
 
 /// Engine settings (from configuration).

@@ -57,7 +57,7 @@ pub(crate) mod hash;
 mod index;
 mod mint;
 mod pending;
-mod position;
+pub mod position;
 pub mod score;
 mod wallet;
 mod window;
@@ -164,6 +164,8 @@ impl Metric {
 }
 
 pub use crate::domain::{Tier, WalletState};
+/// Hold samples a position's sells record (for the quick-flip flag).
+pub use wallet::Holds;
 
 /// Why a wallet is not trusted (each shown to users with an explanation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

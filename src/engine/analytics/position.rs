@@ -2,21 +2,22 @@
 //! keyed by (wallet slot, mint slot) so a trade finds its lots in one
 //! lookup. Lots follow the rules of [`super::fifo`]; a position holds at
 //! most [`LOTS_INLINE`] lots inline (a buy beyond merges into the newest).
+//! Public so the benchmarks time the type the engine runs.
 
 use super::fifo::{SellMatch, take};
 use super::wallet::Holds;
 
 /// Lots per position (inline, no allocation per position).
-pub(crate) const LOTS_INLINE: usize = 4;
+pub const LOTS_INLINE: usize = 4;
 
 /// Lot flags.
-pub(crate) const LOT_COPIED: u8 = 1;
-pub(crate) const LOT_MOVED: u8 = 2;
-pub(crate) const LOT_MATCHED: u8 = 4;
+pub const LOT_COPIED: u8 = 1;
+pub const LOT_MOVED: u8 = 2;
+pub const LOT_MATCHED: u8 = 4;
 
-/// 32 bytes.
+/// One lot (a buy), 32 bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Lot {
+pub struct Lot {
     pub tokens: u64,
     pub cost: u64,
     pub t_ms: i64,
@@ -42,8 +43,9 @@ pub(crate) const fn mint_of(key: u64) -> u32 {
     key as u32
 }
 
+/// The lots of one (wallet, mint), oldest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Position {
+pub struct Position {
     /// The mint slot's generation when the position opened.
     pub generation: u32,
     len: u8,
@@ -51,6 +53,7 @@ pub(crate) struct Position {
 }
 
 impl Position {
+    #[must_use]
     pub fn new(generation: u32) -> Self {
         Self {
             generation,
@@ -162,7 +165,7 @@ impl Position {
 /// sold into followers. Later pieces of a lot do not count again: the
 /// "sold into followers" flag weighs buys, not sells.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Exits {
+pub struct Exits {
     pub lots: u32,
     pub into: u32,
 }
@@ -170,6 +173,8 @@ pub(crate) struct Exits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::analytics::fifo::{buy_cost, sell_proceeds};
+    use proptest::prelude::*;
 
     fn lot(tokens: u64, cost: u64, t_ms: i64) -> Lot {
         Lot {
@@ -254,5 +259,71 @@ mod tests {
             late.sell(10, 100, 122_000, 120_000, &mut h).1,
             Exits { lots: 1, into: 0 }
         );
+    }
+
+    /// One trade of a generated position: buy `net` lamports into the
+    /// curve for `tokens` tokens, or sell a fraction (per mille) of what is
+    /// held for `gross` lamports out of the curve.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Buy { net: u64, tokens: u64 },
+        Sell { per_mille: u64, gross: u64 },
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (1u64..50_000_000_000, 1u64..100_000_000_000_000)
+                .prop_map(|(net, tokens)| Step::Buy { net, tokens }),
+            (1u64..=1000, 0u64..80_000_000_000)
+                .prop_map(|(per_mille, gross)| Step::Sell { per_mille, gross }),
+        ]
+    }
+
+    proptest! {
+        /// Closing a position realizes exactly its cash flow, fees
+        /// included, whatever the order and sizes of buys and partial
+        /// sells, and whether or not the lot cap merges lots.
+        #[test]
+        fn closed_position_realizes_its_cash_flow(
+            steps in proptest::collection::vec(step(), 1..60),
+            cap in 1usize..=LOTS_INLINE,
+            bps in 0u32..500,
+        ) {
+            let mut p = Position::new(0);
+            let mut h = Holds::default();
+            let mut cash: i128 = 0;
+            let mut realized: i128 = 0;
+            for (i, s) in steps.iter().enumerate() {
+                let t = i64::try_from(i).unwrap() * 1_000;
+                match *s {
+                    Step::Buy { net, tokens } => {
+                        let c = buy_cost(net, bps);
+                        cash -= i128::from(c);
+                        p.buy(Lot { tokens, cost: c, t_ms: t, ..Lot::default() }, cap);
+                    }
+                    Step::Sell { per_mille, gross } => {
+                        let held = p.tokens();
+                        let n = u64::try_from(u128::from(held) * u128::from(per_mille) / 1000).unwrap();
+                        if n == 0 { continue; }
+                        let got = sell_proceeds(gross, bps);
+                        cash += i128::from(got);
+                        let (m, _) = p.sell(n, got, t, 0, &mut h);
+                        prop_assert_eq!(m.unmatched_tokens, 0);
+                        realized += i128::from(m.realized);
+                    }
+                }
+                prop_assert!(p.lots().len() <= cap);
+            }
+            // Close what is left.
+            let held = p.tokens();
+            if held > 0 {
+                let got = sell_proceeds(1_000_000, bps);
+                cash += i128::from(got);
+                realized += i128::from(p.sell(held, got, 0, 0, &mut h).0.realized);
+            }
+            prop_assert!(p.is_empty());
+            prop_assert_eq!((p.tokens(), p.cost()), (0, 0));
+            prop_assert_eq!(realized, cash);
+        }
     }
 }

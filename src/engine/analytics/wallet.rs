@@ -109,7 +109,7 @@ impl BayesRing {
 /// The last hold times (ms, saturating at u32) of buys that were copied or
 /// moved the price.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Holds {
+pub struct Holds {
     s: [u32; HOLD_SAMPLES],
     len: u8,
     head: u8,
@@ -125,8 +125,14 @@ impl Holds {
         }
     }
 
+    #[must_use]
     pub fn len(&self) -> usize {
         usize::from(self.len)
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// Oldest first.
