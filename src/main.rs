@@ -31,8 +31,9 @@ enum Cmd {
     Sim {
         #[arg(long, default_value_t = alfabot::feed::DEFAULT_SIM_SEED)]
         seed: u64,
-        /// Simulated (event-time) minutes.
-        #[arg(long, default_value_t = 30)]
+        /// Simulated (event-time) minutes (60 by default: the Bayesian
+        /// window, as the acceptance runs it).
+        #[arg(long, default_value_t = 60)]
         minutes: u32,
         /// Print the report and exit (no chat, no database).
         #[arg(long, required = true)]

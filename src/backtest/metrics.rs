@@ -24,19 +24,33 @@ pub fn precision_at(ranking: &[WalletAddress], relevant: &HashSet<WalletAddress>
     hits as f64 / k as f64
 }
 
-/// A sybil ring is caught when all but at most one of its members (its
-/// best, which the leaderboard may show) are flagged `Sybil` or not ranked.
+/// A sybil ring is *flagged* when every member active enough to be linked
+/// by co-buys (at least `min_buys` buys: a pair needs that many co-buys to
+/// join a cluster) carries the `Sybil` flag, at least two members are that
+/// active, and at most one member is ranked (the cluster's one place on
+/// the leaderboard).
+///
+/// Every active member, not a majority: one owner runs the ring, and an
+/// active member without the flag is a wallet through which the owner
+/// still farms. Members that barely traded cannot be linked by anyone's
+/// co-buy rule and are never ranked (too few outcomes), so they do not
+/// count either way; a ring with fewer than two active members shows no
+/// ring at all and counts as missed.
 #[must_use]
-pub fn ring_caught(
-    members: &[WalletAddress],
+pub fn ring_flagged(
+    members: &[(WalletAddress, u32)],
+    min_buys: u32,
     sybil_flagged: &HashSet<WalletAddress>,
     ranked: &HashSet<WalletAddress>,
 ) -> bool {
-    members
+    let active: Vec<&WalletAddress> = members
         .iter()
-        .filter(|m| ranked.contains(m) && !sybil_flagged.contains(m))
-        .count()
-        <= 1
+        .filter(|(_, buys)| *buys >= min_buys)
+        .map(|(w, _)| w)
+        .collect();
+    active.len() >= 2
+        && active.iter().all(|w| sybil_flagged.contains(w))
+        && members.iter().filter(|(w, _)| ranked.contains(w)).count() <= 1
 }
 
 /// `hit` of `of`, shown as a count and a percentage.
@@ -130,20 +144,26 @@ mod tests {
     }
 
     #[test]
-    fn a_ring_is_caught_when_at_most_one_member_is_ranked_unflagged() {
-        let ring = ranking(&[1, 2, 3, 4]);
-        // All flagged.
-        assert!(ring_caught(&ring, &set(&[1, 2, 3, 4]), &set(&[1, 2, 3, 4])));
-        // The best member ranked without a flag, the rest flagged.
-        assert!(ring_caught(&ring, &set(&[2, 3, 4]), &set(&[1, 2, 3, 4])));
-        // Unranked members need no flag.
-        assert!(ring_caught(&ring, &set(&[]), &set(&[1])));
-        assert!(ring_caught(&ring, &set(&[]), &set(&[])));
-        // Two members ranked unflagged: not caught.
-        assert!(!ring_caught(&ring, &set(&[3, 4]), &set(&[1, 2, 3, 4])));
-        assert!(!ring_caught(&ring, &set(&[]), &set(&[1, 4])));
+    fn a_ring_is_flagged_when_every_active_member_is_and_one_ranks_at_most() {
+        // Four members; member 4 bought twice (under the 3 a link needs).
+        let ring = [(w(1), 30), (w(2), 25), (w(3), 3), (w(4), 2)];
+        let flagged =
+            |sybil: &[u8], ranked: &[u8]| ring_flagged(&ring, 3, &set(sybil), &set(ranked));
+        // Every active member flagged; the best one ranked.
+        assert!(flagged(&[1, 2, 3], &[1]));
+        assert!(flagged(&[1, 2, 3, 4], &[]));
+        // An active member without the flag: not flagged, ranked or not.
+        assert!(!flagged(&[1, 2], &[1]));
+        assert!(!flagged(&[2, 3], &[]));
+        // Unflagged and unranked (the old "caught") is not flagged.
+        assert!(!flagged(&[], &[]));
+        // Two members ranked: not flagged even with every flag.
+        assert!(!flagged(&[1, 2, 3, 4], &[1, 2]));
         // Flags on wallets outside the ring do not help.
-        assert!(!ring_caught(&ring, &set(&[7, 8]), &set(&[1, 2])));
+        assert!(!flagged(&[1, 2, 7], &[]));
+        // A ring with one active member shows no ring: missed.
+        let quiet = [(w(1), 9), (w(2), 1), (w(3), 0)];
+        assert!(!ring_flagged(&quiet, 3, &set(&[1, 2, 3]), &set(&[])));
     }
 
     #[test]

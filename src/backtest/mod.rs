@@ -1,12 +1,16 @@
-//! Backtests: the analytics engine run over a stream at full speed, with no
-//! chat and no database, and the result measured.
+//! Backtests: the engine run over a stream at full speed, with no chat and
+//! no database, and the result measured. Trades go through
+//! [`Engine::on_trade`] as in the running app (dedup on (signature, side),
+//! curve tracking, follow matching with nobody following, then wallet
+//! analytics), so a stream that repeats trades scores as the app would.
 //!
 //! - [`sim_report`]: the seeded simulator (a market whose wallets carry known
-//!   [`WalletLabel`]s) through [`Analytics`] for some simulated minutes, then
+//!   [`WalletLabel`]s) through the engine for some simulated minutes, then
 //!   the Score leaderboard and the flags scored against the labels
 //!   (`alfabot sim --seed N --minutes M --report`).
-//! - [`replay_report`]: a recorded file through [`Analytics`]; throughput and
-//!   the top of the leaderboard (`alfabot replay PATH --report`).
+//! - [`replay_report`]: a recorded file through the engine; throughput, the
+//!   top of the leaderboard and, beside it, the best wallets by realized PnL
+//!   whatever their sample (`alfabot replay PATH --report`).
 //!
 //! This is a use case beside the app, not part of the pure engine: it may
 //! read files and the wall clock (to measure throughput). Engine time is
@@ -22,19 +26,22 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::domain::WalletAddress;
 use crate::domain::money::format_sol;
-use crate::engine::analytics::{Analytics, AnalyticsConfig, Flag, LeaderRow, Metric, Window};
+use crate::domain::{TradeEvent, WalletAddress};
+use crate::engine::analytics::{
+    Analytics, AnalyticsConfig, Flag, LeaderRow, Metric, WalletCard, Window,
+};
+use crate::engine::{Engine, EngineConfig};
 use crate::feed::read_replay;
 use crate::feed::sim::{Simulator, WalletLabel};
 
-pub use metrics::{Share, precision_at, ring_caught};
+pub use metrics::{Share, precision_at, ring_flagged};
 pub use truth::Truth;
 
 /// Acceptance targets (issue 3), checked by [`SimReport::meets_targets`].
 pub const TARGET_PRECISION_AT_10: f64 = 0.9;
 pub const TARGET_FARMERS_FLAGGED: f64 = 0.9;
-pub const TARGET_RINGS_CAUGHT: f64 = 0.9;
+pub const TARGET_RINGS_FLAGGED: f64 = 0.9;
 pub const TARGET_SKILLED_FALSE_FLAGS: f64 = 0.05;
 
 /// The leaderboard a report scores: Score over 24 h.
@@ -48,7 +55,7 @@ pub struct SimReport {
     pub seed: u64,
     pub minutes: u32,
     pub events: u64,
-    /// Wall time spent inside [`Analytics::on_trade`] only.
+    /// Wall time spent inside [`Engine::on_trade`] only.
     pub engine_time: Duration,
     pub tracked_wallets: usize,
     /// Rows of the Score/24 h leaderboard (the engine keeps its top N).
@@ -57,8 +64,9 @@ pub struct SimReport {
     pub precision_at_50: f64,
     /// Farmers with any flag.
     pub farmers_flagged: Share,
-    /// Sybil rings caught ([`ring_caught`]).
-    pub rings_caught: Share,
+    /// Sybil rings flagged ([`ring_flagged`]): every active member
+    /// flagged `Sybil`, one ranked at most.
+    pub rings_flagged: Share,
     /// Skilled wallets with any flag (false flags).
     pub skilled_flagged: Share,
     /// Per label kind: the truth beside the engine's view.
@@ -101,8 +109,8 @@ impl SimReport {
         per_sec(self.events, self.engine_time)
     }
 
-    /// The acceptance targets: precision@10 ≥ 0.9, ≥ 90% of farmers flagged
-    /// and of sybil rings caught, ≤ 5% of skilled wallets flagged.
+    /// The acceptance targets: precision@10 ≥ 0.9, ≥ 90% of farmers and of
+    /// sybil rings flagged, ≤ 5% of skilled wallets flagged.
     #[must_use]
     pub fn meets_targets(&self) -> bool {
         self.failures().is_empty()
@@ -121,8 +129,8 @@ impl SimReport {
         if self.farmers_flagged.of == 0 || self.farmers_flagged.ratio() < TARGET_FARMERS_FLAGGED {
             out.push(format!("farmers flagged {}", self.farmers_flagged));
         }
-        if self.rings_caught.of == 0 || self.rings_caught.ratio() < TARGET_RINGS_CAUGHT {
-            out.push(format!("sybil rings caught {}", self.rings_caught));
+        if self.rings_flagged.of == 0 || self.rings_flagged.ratio() < TARGET_RINGS_FLAGGED {
+            out.push(format!("sybil rings flagged {}", self.rings_flagged));
         }
         if self.skilled_flagged.of == 0 || self.skilled_flagged.ratio() > TARGET_SKILLED_FALSE_FLAGS
         {
@@ -132,7 +140,7 @@ impl SimReport {
     }
 }
 
-/// Runs the default simulator for `seed` through [`Analytics`] for `minutes`
+/// Runs the default simulator for `seed` through the engine for `minutes`
 /// of event time and scores the result against the labels.
 #[must_use]
 pub fn sim_report(seed: u64, minutes: u32, cfg: AnalyticsConfig) -> SimReport {
@@ -152,7 +160,7 @@ pub fn sim_report_with(
     // Before its first event, a simulator's clock is its start.
     let end_ms = sim.now_ms() + i64::from(minutes) * 60_000;
     let mut truth = Truth::new(&cfg);
-    let mut analytics = Analytics::new(cfg);
+    let mut engine = backtest_engine(cfg);
     let mut events = 0_u64;
     let mut engine_time = Duration::ZERO;
     let mut batch = Vec::with_capacity(BATCH);
@@ -169,7 +177,7 @@ pub fn sim_report_with(
         }
         let t0 = Instant::now();
         for ev in &batch {
-            analytics.on_trade(ev);
+            engine.on_trade(ev);
         }
         engine_time += t0.elapsed();
         for ev in &batch {
@@ -184,9 +192,18 @@ pub fn sim_report_with(
         events,
         engine_time,
         &labels,
-        &analytics,
+        engine.analytics(),
         &truth,
     )
+}
+
+/// An engine for a backtest: the default engine with these analytics
+/// settings; no profile, so follow matching finds nobody.
+fn backtest_engine(cfg: AnalyticsConfig) -> Engine {
+    Engine::new(EngineConfig {
+        analytics: cfg,
+        ..EngineConfig::default()
+    })
 }
 
 #[allow(clippy::too_many_lines, reason = "one pass over the labels")]
@@ -200,6 +217,7 @@ fn score(
     truth: &Truth,
 ) -> SimReport {
     let (metric, window) = BOARD;
+    let min_buys = analytics.config().cobuy_min_pairs;
     let board = analytics.leaderboard(metric, window, 0, 50);
     let ranking: Vec<WalletAddress> = board.iter().map(|r| r.wallet).collect();
     let flags: HashMap<WalletAddress, Vec<Flag>> = analytics.flagged().into_iter().collect();
@@ -221,10 +239,12 @@ fn score(
             .map(|(w, _)| *w)
     };
     let skilled: HashSet<WalletAddress> = of_kind(WalletLabel::Skilled).collect();
-    let mut rings: HashMap<u32, Vec<WalletAddress>> = HashMap::new();
+    // Ring members with their buys (truth).
+    let mut rings: HashMap<u32, Vec<(WalletAddress, u32)>> = HashMap::new();
     for (w, l) in labels {
         if let WalletLabel::Sybil { ring } = l {
-            rings.entry(*ring).or_default().push(*w);
+            let buys = truth.wallet(w).map_or(0, |t| t.buys);
+            rings.entry(*ring).or_default().push((*w, buys));
         }
     }
     let label_of: HashMap<WalletAddress, WalletLabel> = labels.iter().copied().collect();
@@ -274,7 +294,9 @@ fn score(
         precision_at_10: precision_at(&ranking, &skilled, 10),
         precision_at_50: precision_at(&ranking, &skilled, 50),
         farmers_flagged: Share::count(of_kind(WalletLabel::Farmer), |w| flagged(w)),
-        rings_caught: Share::count(ring_ids, |r| ring_caught(&rings[*r], &sybil, &ranked)),
+        rings_flagged: Share::count(ring_ids, |r| {
+            ring_flagged(&rings[*r], min_buys, &sybil, &ranked)
+        }),
         skilled_flagged: Share::count(skilled.iter(), |w| flagged(w)),
         labels: rows,
         top: board
@@ -292,28 +314,39 @@ fn score(
 #[derive(Debug, Clone)]
 pub struct ReplayReport {
     pub path: PathBuf,
+    /// Trades processed (each once).
     pub events: u64,
+    /// Trades seen before (same signature and side) that the engine
+    /// dropped; repeated lines of a file are already dropped when read.
+    pub duplicates: u64,
     /// Reading and decoding the file.
     pub read_time: Duration,
-    /// Wall time inside [`Analytics::on_trade`] only.
+    /// Wall time inside [`Engine::on_trade`] only.
     pub engine_time: Duration,
     pub tracked_wallets: usize,
+    /// Decided outcomes a wallet needs to be ranked.
+    pub min_outcomes: u32,
     /// Rows of the Score/24 h leaderboard (the engine keeps its top N).
     pub board_rows: usize,
     /// Its top 10.
     pub top: Vec<LeaderRow>,
+    /// The 10 wallets with the best all-time realized PnL, ranked or not,
+    /// best first (ties by address). Not a ranking: the report shows it
+    /// beside the board, labelled provisional with each wallet's sample,
+    /// because a short file leaves most wallets under `min_outcomes`.
+    pub provisional: Vec<WalletCard>,
 }
 
 impl ReplayReport {
-    /// Events per second through the engine.
+    /// Trades handed to the engine (duplicates included) per second.
     #[must_use]
     pub fn events_per_sec(&self) -> f64 {
-        per_sec(self.events, self.engine_time)
+        per_sec(self.events + self.duplicates, self.engine_time)
     }
 }
 
 /// Runs a replay file (DESIGN.md §2 format, or recorded PumpPortal frames)
-/// through [`Analytics`] with the default configuration at full speed.
+/// through the engine with the default configuration at full speed.
 pub fn replay_report(path: impl AsRef<Path>) -> anyhow::Result<ReplayReport> {
     replay_report_with(path, AnalyticsConfig::default())
 }
@@ -327,22 +360,56 @@ pub fn replay_report_with(
     let t0 = Instant::now();
     let events = read_replay(path)?;
     let read_time = t0.elapsed();
-    let mut analytics = Analytics::new(cfg);
+    let mut report = replay_events_report(path, &events, cfg);
+    report.read_time = read_time;
+    Ok(report)
+}
+
+/// [`replay_report_with`] over trades already decoded (a feed's output),
+/// `source` naming them in the report.
+#[must_use]
+pub fn replay_events_report(
+    source: impl Into<PathBuf>,
+    events: &[TradeEvent],
+    cfg: AnalyticsConfig,
+) -> ReplayReport {
+    let min_outcomes = cfg.min_outcomes;
+    let mut engine = backtest_engine(cfg);
     let t1 = Instant::now();
-    for ev in &events {
-        analytics.on_trade(ev);
+    for ev in events {
+        engine.on_trade(ev);
     }
     let engine_time = t1.elapsed();
+    let analytics = engine.analytics();
+    let processed = analytics.counters().events;
     let (metric, window) = BOARD;
-    Ok(ReplayReport {
-        path: path.to_owned(),
-        events: events.len() as u64,
-        read_time,
+    ReplayReport {
+        path: source.into(),
+        events: processed,
+        duplicates: (events.len() as u64).saturating_sub(processed),
+        read_time: Duration::ZERO,
         engine_time,
         tracked_wallets: analytics.tracked_wallets(),
+        min_outcomes,
         board_rows: analytics.leaderboard_len(metric, window),
         top: analytics.leaderboard(metric, window, 0, 10),
-    })
+        provisional: best_by_realized_pnl(analytics, events, 10),
+    }
+}
+
+/// The `n` traders of `events` with the best all-time realized PnL,
+/// ranked or not (ties by address).
+fn best_by_realized_pnl(analytics: &Analytics, events: &[TradeEvent], n: usize) -> Vec<WalletCard> {
+    let traders: HashSet<WalletAddress> = events.iter().map(|e| e.trader).collect();
+    let mut cards: Vec<WalletCard> = traders.iter().filter_map(|w| analytics.card(w)).collect();
+    cards.sort_by(|a, b| {
+        b.all_time
+            .realized_pnl
+            .cmp(&a.all_time.realized_pnl)
+            .then(a.wallet.cmp(&b.wallet))
+    });
+    cards.truncate(n);
+    cards
 }
 
 #[allow(clippy::cast_precision_loss, reason = "a rate for display")]
@@ -421,9 +488,9 @@ impl fmt::Display for SimReport {
         )?;
         writeln!(
             f,
-            "sybil rings caught       {}   (target >= {:.0}%)",
-            self.rings_caught,
-            pct(TARGET_RINGS_CAUGHT)
+            "sybil rings flagged      {}   (target >= {:.0}%)",
+            self.rings_flagged,
+            pct(TARGET_RINGS_FLAGGED)
         )?;
         writeln!(
             f,
@@ -494,6 +561,13 @@ impl fmt::Display for ReplayReport {
             self.engine_time.as_secs_f64(),
             self.events_per_sec()
         )?;
+        if self.duplicates > 0 {
+            writeln!(
+                f,
+                "duplicates        {}  (seen before: dropped)",
+                self.duplicates
+            )?;
+        }
         writeln!(
             f,
             "wallets tracked   {}; score/24h board rows {}",
@@ -502,10 +576,40 @@ impl fmt::Display for ReplayReport {
         writeln!(f)?;
         writeln!(f, "top 10 by score (24h):")?;
         if self.top.is_empty() {
-            writeln!(f, "  (no wallet ranked)")?;
+            writeln!(
+                f,
+                "  (no wallet ranked: none has {} decided outcomes yet)",
+                self.min_outcomes
+            )?;
         }
         for row in &self.top {
             write_row(f, row, None)?;
+        }
+        if self.top.len() < 10 && !self.provisional.is_empty() {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "PROVISIONAL top {} by realized PnL (all wallets, ranked or not; small samples, not a ranking):",
+                self.provisional.len()
+            )?;
+            for (i, c) in self.provisional.iter().enumerate() {
+                let decided = c.all_time.wins + c.all_time.losses;
+                let status = if c.ranked {
+                    "ranked".to_owned()
+                } else {
+                    format!("unranked, {decided}/{} outcomes", self.min_outcomes)
+                };
+                writeln!(
+                    f,
+                    "{:>3}  {:<44}  PnL {:>10} SOL  wins {}/{decided}  trades {:>4}  flags {}  [{status}]",
+                    i + 1,
+                    c.wallet.to_string(),
+                    format_sol(i128::from(c.all_time.realized_pnl)),
+                    c.all_time.wins,
+                    c.all_time.trades,
+                    flag_names(&c.flags),
+                )?;
+            }
         }
         Ok(())
     }

@@ -12,7 +12,6 @@
 pub mod analytics;
 pub mod copy;
 pub mod curve;
-pub mod follows;
 pub mod recent;
 
 use analytics::hash::FxHashMap as HashMap;
@@ -28,7 +27,6 @@ use analytics::{
 use copy::{CopyBook, CopyConfig, CopyDecision, ExecOutcome, RiskNotice, TradeContext};
 pub use copy::{CopyOutcome, FollowChange, RiskApproved};
 use curve::{Curve, Fees};
-pub use follows::FollowIndex;
 use recent::RecentSet;
 
 /// Engine settings (from configuration).
@@ -84,7 +82,8 @@ impl TradeOutput {
     }
 }
 
-/// What the clock produced: time-based exits and risk notices.
+/// What the clock produced: time-based exits and risk notices. (What wallet
+/// analytics produced on the clock waits in [`Engine::take_clock_events`].)
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TickOutput {
     pub decisions: Vec<CopyDecision>,
@@ -121,6 +120,12 @@ pub struct Engine {
     /// hold a buy and a sell.
     seen: RecentSet<(Signature, Side)>,
     prune_countdown: u32,
+    /// Analytics events the clock produced (tier changes as windows and
+    /// recency age, discoveries at the hourly re-rank), handed out by
+    /// [`Self::take_clock_events`] or with the next trade's output.
+    /// Bounded: a quiet clock changes each tiered wallet's tier a few
+    /// times at most, and discoveries are per board and day.
+    clock_events: Vec<AnalyticsEvent>,
 }
 
 impl Engine {
@@ -137,6 +142,7 @@ impl Engine {
             leader_balances: HashMap::default(),
             seen,
             prune_countdown: PRUNE_EVERY,
+            clock_events: Vec::new(),
         }
     }
 
@@ -296,12 +302,14 @@ impl Engine {
     /// not, before follow matching), updates curves and the mint tape, makes
     /// each following profile's decision and one alert per following user,
     /// and runs the exit rules of positions in the mint. A signature seen
-    /// before produces nothing and is not counted twice.
+    /// before produces nothing and is not counted twice. Analytics events
+    /// the clock produced since the last call come first in `analytics`.
     pub fn on_trade(&mut self, ev: &TradeEvent) -> TradeOutput {
         if !self.seen.insert((ev.signature.clone(), ev.side)) {
             return TradeOutput::default();
         }
-        let analytics = self.analytics.on_trade(ev);
+        let mut analytics = std::mem::take(&mut self.clock_events);
+        analytics.extend(self.analytics.on_trade(ev));
         if ev.on_curve {
             self.curves.insert(
                 ev.mint,
@@ -335,15 +343,28 @@ impl Engine {
         out
     }
 
-    /// The clock moved (no trade needed): time-based exits (max hold, the
-    /// break-even window) at the last known prices, the day's roll-over.
+    /// The clock moved (no trade needed): wallet analytics ages (rolling
+    /// windows, recency, the Bayesian window, expiry of undecided outcomes,
+    /// the hourly re-rank), then time-based exits (max hold, the break-even
+    /// window) at the last known prices, the day's roll-over. A time before
+    /// the engine clock moves nothing in analytics. What analytics has to
+    /// tell waits in [`Self::take_clock_events`].
     pub fn tick(&mut self, now_ms: i64) -> TickOutput {
+        let events = self.analytics.tick(now_ms);
+        self.clock_events.extend(events);
         let curves = &self.curves;
         let decisions = self.copy.tick(now_ms, |m| curves.get(m).map(|c| c.curve));
         TickOutput {
             decisions,
             risk: self.copy.take_notices(),
         }
+    }
+
+    /// Analytics events the clock produced since they were last taken
+    /// (tier changes, discoveries), oldest first. Those not taken here come
+    /// with the next trade's [`TradeOutput::analytics`].
+    pub fn take_clock_events(&mut self) -> Vec<AnalyticsEvent> {
+        std::mem::take(&mut self.clock_events)
     }
 
     /// An executor's report on an approved order.

@@ -284,3 +284,163 @@ fn analytics_state_survives_take_dirty_and_restore() {
         );
     }
 }
+
+/// A trade of `mint` at `at_ms` on a curve that starts at `curve`.
+fn trade_at(
+    curve: &mut Curve,
+    n: u16,
+    mint: u8,
+    trader: WalletAddress,
+    side: Side,
+    amount: u64,
+    at_ms: i64,
+) -> TradeEvent {
+    let mut ev = trade(curve, n, trader, side, amount, None);
+    ev.mint = wallet(mint);
+    ev.timestamp_ms = at_ms;
+    ev
+}
+
+/// Winning round trips of wallet 1, two minutes apart from `t0`: rounds
+/// `rounds` of them, each in a mint of its own (a whale pumps each buy by
+/// more than +20% on the VWAP ten seconds later; wallet 1 sells at 60 s).
+fn winning_rounds(e: &mut Engine, t0: i64, rounds: std::ops::Range<u8>) -> Vec<AnalyticsEvent> {
+    let mut out = Vec::new();
+    for i in rounds {
+        let t = t0 + i64::from(i) * 120_000;
+        let n = 3 * u16::from(i);
+        let m = 100 + i;
+        let mut c = Curve::fresh();
+        let buy = trade_at(&mut c, n, m, wallet(1), Side::Buy, 2_000_000_000, t);
+        let whale = trade_at(
+            &mut c,
+            n + 1,
+            m,
+            wallet(2),
+            Side::Buy,
+            30_000_000_000,
+            t + 10_000,
+        );
+        let sell = trade_at(
+            &mut c,
+            n + 2,
+            m,
+            wallet(1),
+            Side::Sell,
+            buy.tokens.0,
+            t + 60_000,
+        );
+        for ev in [buy, whale, sell] {
+            out.extend(e.on_trade(&ev).analytics);
+        }
+    }
+    out
+}
+
+/// The minimum-sample rule with the default settings: four decided
+/// outcomes rank a wallet on no board, the fifth on every board.
+#[test]
+fn a_wallet_is_ranked_from_its_fifth_decided_outcome() {
+    let t0 = 1_760_918_400_000;
+    let mut e = Engine::new(EngineConfig::default());
+    assert_eq!(e.config().analytics.min_outcomes, 5);
+    let w = wallet(1);
+    let boards_with = |e: &Engine| {
+        let mut n = 0;
+        for metric in Metric::ALL {
+            for window in Window::ALL {
+                let rows = e.leaderboard(metric, window, 0, 100);
+                n += rows.iter().filter(|r| r.wallet == w).count();
+            }
+        }
+        n
+    };
+    winning_rounds(&mut e, t0, 0..4);
+    let c = e.card(&w).unwrap();
+    assert_eq!((c.all_time.wins, c.all_time.losses), (4, 0));
+    assert!(!c.ranked);
+    assert_eq!(c.tier, None);
+    assert_eq!(boards_with(&e), 0);
+
+    let events = winning_rounds(&mut e, t0, 4..5);
+    let c = e.card(&w).unwrap();
+    assert_eq!((c.all_time.wins, c.all_time.losses), (5, 0));
+    assert!(c.ranked);
+    assert_eq!(boards_with(&e), Metric::ALL.len() * Window::ALL.len());
+    assert!(events.iter().any(|a| matches!(a,
+        AnalyticsEvent::TierChanged { wallet, from: None, to: Some(_), .. } if *wallet == w)));
+}
+
+/// The clock alone ages wallet analytics (no trade for a week): the 24 h
+/// and 7 d windows empty, the recency boost falls to 1.0, an undecided buy
+/// expires as a loss at its horizon, and the tier drops; the demotion is
+/// handed out by `take_clock_events`.
+#[test]
+fn a_quiet_clock_ages_wallet_analytics() {
+    const HOUR: i64 = 3_600_000;
+    let t0 = 1_760_918_400_000; // a Monday, 00:00 UTC
+    let mut e = Engine::new(EngineConfig::default());
+    let promoted = winning_rounds(&mut e, t0, 0..5);
+    let w = wallet(1);
+    assert!(promoted.iter().any(|a| matches!(a,
+        AnalyticsEvent::TierChanged { wallet, to: Some(analytics::Tier::S), .. } if *wallet == w)));
+    // One more buy nobody follows: it is decided by time alone.
+    let mut c = Curve::fresh();
+    let last = t0 + 20 * 60_000;
+    e.on_trade(&trade_at(
+        &mut c,
+        90,
+        120,
+        w,
+        Side::Buy,
+        1_000_000_000,
+        last,
+    ));
+    let before = e.card(&w).unwrap();
+    assert_eq!(
+        (before.windows[0].1.trades, before.windows[1].1.trades),
+        (11, 11)
+    );
+    assert!((before.scores.recency_boost - 1.3).abs() < 1e-12);
+    assert_eq!((before.all_time.wins, before.all_time.losses), (5, 0));
+    assert_eq!(before.tier, Some(analytics::Tier::S));
+
+    // Quiet for half an hour: the buy's 15-minute horizon passed.
+    e.tick(last + 30 * 60_000);
+    assert_eq!(e.now_ms(), last + 30 * 60_000);
+    let c = e.card(&w).unwrap();
+    assert_eq!((c.all_time.wins, c.all_time.losses), (5, 1));
+
+    // Quiet for eight days: out of the 24 h and 7 d windows, no recency.
+    let later = last + 8 * 24 * HOUR;
+    e.tick(later);
+    let after = e.card(&w).unwrap();
+    assert_eq!(e.now_ms(), later);
+    assert_eq!(after.windows[0].1.trades, 0, "24 h window");
+    assert_eq!(after.windows[1].1.trades, 0, "7 d window");
+    assert_eq!(after.windows[2].1.trades, 11, "30 d window");
+    assert!((after.scores.recency_boost - 1.0).abs() < 1e-12);
+    assert_ne!(after.tier, Some(analytics::Tier::S));
+    let demoted: Vec<AnalyticsEvent> = e
+        .take_clock_events()
+        .into_iter()
+        .filter(|a| matches!(a, AnalyticsEvent::TierChanged { wallet, .. } if *wallet == w))
+        .collect();
+    assert_eq!(demoted.len(), 1, "{demoted:?}");
+    let AnalyticsEvent::TierChanged {
+        from, to, at_ms, ..
+    } = &demoted[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (*from, *to, *at_ms),
+        (Some(analytics::Tier::S), after.tier, later)
+    );
+    assert!(e.take_clock_events().is_empty(), "handed out once");
+
+    // A tick behind the clock moves nothing.
+    e.tick(t0);
+    assert_eq!(e.now_ms(), later);
+    assert_eq!(e.card(&w), Some(after));
+}

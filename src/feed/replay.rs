@@ -8,7 +8,10 @@
 //!   are rebuilt per mint from the curve math ([`ReserveRebuilder`]);
 //! - recorded PumpPortal frames (trade or create frames, optionally with a
 //!   `timestamp` in unix seconds or milliseconds and a `slot`). Acks are
-//!   skipped; frames repeated by a reconnect are dropped once more.
+//!   skipped.
+//!
+//! Rows and frames repeated (a reconnect, a file concatenated twice) are
+//! dropped by (signature, side) before they reach the reserve rebuilder.
 //!
 //! A bad line is logged with its number and skipped. Event time comes from
 //! the file, so the engine's windows mean the same at any speed.
@@ -152,7 +155,7 @@ struct Row {
 #[derive(Debug)]
 pub struct ReplayDecoder {
     rebuilder: ReserveRebuilder,
-    seen_frames: RecentSet<(Signature, Side)>,
+    seen: RecentSet<(Signature, Side)>,
     last_ms: i64,
 }
 
@@ -167,13 +170,14 @@ impl ReplayDecoder {
     pub fn new() -> Self {
         Self {
             rebuilder: ReserveRebuilder::new(),
-            seen_frames: RecentSet::new(super::pumpportal::DEDUP_CAPACITY),
+            seen: RecentSet::new(super::pumpportal::DEDUP_CAPACITY),
             last_ms: 0,
         }
     }
 
     /// Decodes one line: `Ok(None)` for lines that carry no trade (blank
-    /// lines, acks, duplicate frames), `Err` with the reason for bad lines.
+    /// lines, acks, repeated rows and frames), `Err` with the reason for bad
+    /// lines.
     pub fn decode(&mut self, line: &str) -> Result<Option<TradeEvent>, String> {
         let line = line.trim();
         if line.is_empty() {
@@ -181,12 +185,15 @@ impl ReplayDecoder {
         }
         let value: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
         let ev = if value.get("is_buy").is_some() {
-            self.row(value)?
+            match self.row(value)? {
+                Some(ev) => ev,
+                None => return Ok(None),
+            }
         } else if value.get("txType").is_some() || value.get("message").is_some() {
             // Frames without a timestamp keep the previous event time.
             match parse_value(&value, self.last_ms).map_err(|e| e.to_string())? {
                 Frame::Trade(ev) => {
-                    if !self.seen_frames.insert((ev.signature.clone(), ev.side)) {
+                    if !self.seen.insert((ev.signature.clone(), ev.side)) {
                         tracing::debug!(signature = %ev.signature, "duplicate frame in replay dropped");
                         return Ok(None);
                     }
@@ -205,21 +212,28 @@ impl ReplayDecoder {
         Ok(Some(ev))
     }
 
-    fn row(&mut self, value: Value) -> Result<TradeEvent, String> {
+    /// A row; `None` for a row seen before (its trade must not move the
+    /// rebuilt curve twice).
+    fn row(&mut self, value: Value) -> Result<Option<TradeEvent>, String> {
         let row: Row = serde_json::from_value(value).map_err(|e| format!("bad trade row: {e}"))?;
         let signature = Signature::parse(&row.signature).map_err(|e| format!("signature: {e}"))?;
         let mint = Mint::parse(&row.mint).map_err(|e| format!("mint: {e}"))?;
         let trader = WalletAddress::parse(&row.user).map_err(|e| format!("user: {e}"))?;
         let timestamp_ms = super::frame::unix_ms(row.timestamp)
             .ok_or_else(|| format!("timestamp {} is not a unix time", row.timestamp))?;
+        let side = if row.is_buy { Side::Buy } else { Side::Sell };
+        if !self.seen.insert((signature.clone(), side)) {
+            tracing::debug!(%signature, "duplicate row in replay dropped");
+            return Ok(None);
+        }
         let r = self
             .rebuilder
             .rebuild(mint, row.is_buy, row.sol_lamports, row.token_raw);
-        Ok(TradeEvent {
+        Ok(Some(TradeEvent {
             signature,
             mint,
             trader,
-            side: if row.is_buy { Side::Buy } else { Side::Sell },
+            side,
             sol: Lamports(row.sol_lamports),
             tokens: TokenAmount(row.token_raw),
             timestamp_ms,
@@ -229,7 +243,7 @@ impl ReplayDecoder {
             trader_balance_after: None,
             created: r.created,
             on_curve: true,
-        })
+        }))
     }
 
     /// The per-mint reserve tracker.

@@ -35,11 +35,18 @@
 //!   `copy_window_ms`, *moved the price* when its own impact is at least
 //!   `moved_price_bps`. QuickFlip: the median first-sell hold of the last 8
 //!   copied or price-moving buys is under `quick_flip_ms` (3 samples at
-//!   least). SoldIntoFollowers: at least half (and 3) of the sells that
-//!   matched lots sold a copied lot within `sell_into_ms` of its first
-//!   copier's buy. Sybil: see [`AnalyticsConfig::cobuy_share`]; the member
-//!   with the best performance score stays ranked, the others are flagged
-//!   and hidden. Flagged wallets are not ranked.
+//!   least). SoldIntoFollowers: a pattern across buys, not an instance:
+//!   of the buys (lots) the wallet sold, those first sold within
+//!   `sell_into_ms` of their first copier's buy are a majority with 95%
+//!   confidence (Wilson lower bound ≥ `sold_into_share`, 3 at least). Sybil: see [`AnalyticsConfig::cobuy_share`]; every
+//!   member of a cluster is flagged, the one with the best performance
+//!   score stays ranked (the cluster's one place), the others are hidden.
+//!   Other flagged wallets are not ranked.
+//! - Discovery: a wallet entering the top `discover_top` of a board that
+//!   was not seen there in the previous 24 h. Sightings are kept per
+//!   (wallet, board) in one small map (top wallets only), taken at each
+//!   change of the wallet and at each hourly re-rank, dropped after a day,
+//!   and saved with the wallet.
 //! - Scores: [`score`] holds the formulas. Tiers come from the performance
 //!   score (S >= 75, A >= 60, B >= 45, else C) with a 5-point hysteresis;
 //!   changes between None/C and C/None are not announced.
@@ -50,7 +57,7 @@ pub(crate) mod hash;
 mod index;
 mod mint;
 mod pending;
-mod position;
+pub mod position;
 pub mod score;
 mod wallet;
 mod window;
@@ -157,6 +164,8 @@ impl Metric {
 }
 
 pub use crate::domain::{Tier, WalletState};
+/// Hold samples a position's sells record (for the quick-flip flag).
+pub use wallet::Holds;
 
 /// Why a wallet is not trusted (each shown to users with an explanation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -287,7 +296,10 @@ pub enum AnalyticsEvent {
         win_rate_after: f64,
         at_ms: i64,
     },
-    /// A wallet entered a top-N for the first time (daily discovery).
+    /// A wallet entered the top `discover_top` of a board and was in it at
+    /// no time in the previous `discover_quiet_ms` (24 h): a newcomer,
+    /// surfaced once; a wallet that stays there is not announced again,
+    /// one that comes back after a day away is.
     Discovered {
         wallet: WalletAddress,
         metric: Metric,
@@ -320,11 +332,22 @@ pub struct AnalyticsConfig {
     /// that were copied or moved the price; first sell after the buy).
     pub quick_flip_ms: i64,
     /// Sybil clustering: two wallets *co-buy* when they buy the same mint
-    /// within `cobuy_window_ms`; a pair whose co-buys exceed `cobuy_share`
-    /// of *both* wallets' buys (and number at least `cobuy_min_pairs`)
-    /// links them; clusters are the connected groups.
+    /// within `cobuy_window_ms`; a pair whose co-buys number at least
+    /// `cobuy_min_pairs` and exceed `cobuy_share` of the buys of the less
+    /// active wallet (the rule: most of its buys are co-buys) and
+    /// `cobuy_share_busier` of the other's links them; clusters are the
+    /// connected groups. The second bar keeps a wallet out of the cluster
+    /// of a copier that copies a part of its buys only, and lets a ring
+    /// member that skipped some of the ring's buys in (it co-bought nearly
+    /// all of its own).
     pub cobuy_window_ms: i64,
     pub cobuy_share: f64,
+    pub cobuy_share_busier: f64,
+    /// A pair in which one wallet bought first in more than this share of
+    /// the co-buys is a leader and its copier, not a ring (a copier buys
+    /// after its leader every time; a ring's wallets in any order): the
+    /// farming flags deal with copying, not the sybil flag.
+    pub cobuy_max_lead: f64,
     /// Leaderboard depth maintained per (metric, window).
     pub top_n: usize,
     /// A buy is *copied* when another wallet buys the same mint within this
@@ -335,9 +358,13 @@ pub struct AnalyticsConfig {
     /// A sell is *into followers* when it sells a copied lot within this
     /// long of its first copier's buy.
     pub sell_into_ms: i64,
-    /// Samples a flag needs (quick-flip holds, sells into followers).
+    /// Samples a flag needs (quick-flip holds, buys sold into followers).
     pub flag_min_samples: u32,
-    /// Share of lot-matched sells that must go into followers.
+    /// "Sold into followers" needs a pattern across buys, not an instance:
+    /// the 95% Wilson lower bound of the share of the wallet's sold buys
+    /// that went into followers must reach this (with 0.5: 4 of 4, 7 of
+    /// 8, 12 of 16, 60% of 100). A trader that sometimes takes a quick
+    /// profit on a busy token stays clear.
     pub sold_into_share: f64,
     /// Co-buys a pair needs before it can join a cluster.
     pub cobuy_min_pairs: u32,
@@ -352,8 +379,13 @@ pub struct AnalyticsConfig {
     /// score must clear to move (hysteresis).
     pub tier_thresholds: [f64; 3],
     pub tier_hysteresis: f64,
-    /// Discovery: entering the first `discover_top` rows of a board.
+    /// Discovery: entering the first `discover_top` rows of a board after
+    /// `discover_quiet_ms` out of them. Sightings in the top are kept per
+    /// (wallet, board), at most `max_top_sightings` (the oldest go first;
+    /// each is dropped once older than the quiet time).
     pub discover_top: usize,
+    pub discover_quiet_ms: i64,
+    pub max_top_sightings: usize,
     /// Lots kept per (wallet, mint), 1 to 4 (a buy beyond merges into the
     /// newest lot), and open positions tracked per wallet (buys opening
     /// more are not tracked: their sells realize nothing).
@@ -397,13 +429,15 @@ impl Default for AnalyticsConfig {
             quick_flip_ms: 30_000,
             cobuy_window_ms: 5_000,
             cobuy_share: 0.7,
+            cobuy_share_busier: 0.5,
+            cobuy_max_lead: 0.8,
             top_n: 100,
             copy_window_ms: 5_000,
             moved_price_bps: 300,
             sell_into_ms: 120_000,
             flag_min_samples: 3,
             sold_into_share: 0.5,
-            cobuy_min_pairs: 3,
+            cobuy_min_pairs: 5,
             size_floor_lamports: 100_000_000,
             size_cap_lamports: 10_000_000_000,
             roi_cap: 1.0,
@@ -411,6 +445,8 @@ impl Default for AnalyticsConfig {
             tier_thresholds: [75.0, 60.0, 45.0],
             tier_hysteresis: 5.0,
             discover_top: 10,
+            discover_quiet_ms: DAY_MS,
+            max_top_sightings: 100_000,
             lots_per_mint: 4,
             positions_per_wallet: 64,
             max_pending_per_mint: 512,
@@ -540,11 +576,29 @@ const fn window_of(board: usize) -> Window {
     Window::ALL[board % 3]
 }
 
-/// A co-buy pair's count and the minute of its last co-buy.
+/// A co-buy pair's count, the minute of its last co-buy, and how many of
+/// its co-buys the wallet of the higher slot made second (a copier always
+/// buys second; a ring's wallets buy in any order).
 #[derive(Debug, Clone, Copy)]
 struct Pair {
     count: u32,
     last_min: u32,
+    hi_second: u32,
+}
+
+impl Pair {
+    /// The share of co-buys in which the same wallet bought first.
+    fn lead_share(&self) -> f64 {
+        let lead = self
+            .hi_second
+            .max(self.count.saturating_sub(self.hi_second));
+        f64::from(lead) / f64::from(self.count.max(1))
+    }
+}
+
+/// The discovery memory's key of (wallet slot, board).
+const fn top_key(wi: u32, board: usize) -> u64 {
+    ((wi as u64) << 8) | board as u64
 }
 
 const fn pair_key(a: u32, b: u32) -> u64 {
@@ -683,6 +737,9 @@ pub struct Analytics {
     /// Sybil clusters by id (the best member's slot), members sorted.
     clusters: FxHashMap<u32, Vec<u32>>,
     boards: Vec<Board>,
+    /// Discovery memory: the minute a wallet was last seen in the top
+    /// `discover_top` of a board, by [`top_key`].
+    top_seen: FxHashMap<u64, u32>,
     counters: Counters,
     /// Wallets to refresh this event, with the boards their change
     /// reaches.
@@ -738,6 +795,7 @@ impl Analytics {
             cobuy_seen: vec![0; cfg.cobuy_filter_slots.max(1)],
             clusters: FxHashMap::default(),
             boards,
+            top_seen: FxHashMap::default(),
             counters: Counters::default(),
             touched: Vec::new(),
             decided: Vec::new(),
@@ -997,7 +1055,7 @@ impl Analytics {
         }
         let minute = period(t, MINUTE_MS);
         for &other in &partners[..n_partners] {
-            self.cobuy(pair_key(wi, other), minute);
+            self.cobuy(pair_key(wi, other), wi > other, minute);
         }
 
         // The lot.
@@ -1046,28 +1104,33 @@ impl Analytics {
         );
     }
 
-    /// Counts one co-buy of a pair: the first sighting only sets a filter
-    /// slot; the second enters the pair map.
-    fn cobuy(&mut self, key: u64, minute: u32) {
+    /// Counts one co-buy of a pair (`hi_second`: the wallet of the higher
+    /// slot bought second): the first sighting only sets a filter slot
+    /// (bit 1 keeps its order); the second enters the pair map.
+    fn cobuy(&mut self, key: u64, hi_second: bool, minute: u32) {
+        let second = u32::from(hi_second);
         if let Some(p) = self.pairs.get_mut(&key) {
             p.count = p.count.saturating_add(1);
+            p.hi_second = p.hi_second.saturating_add(second);
             p.last_min = p.last_min.max(minute);
             return;
         }
         let h = key.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let slot = usize::try_from(h >> 32).unwrap_or(0) % self.cobuy_seen.len();
-        let fp = u32::try_from(h & 0xffff_ffff).unwrap_or(1) | 1;
-        if self.cobuy_seen[slot] == fp {
+        let fp = (u32::try_from(h & 0xffff_ffff).unwrap_or(1) & !2) | 1;
+        let seen = self.cobuy_seen[slot];
+        if seen & !2 == fp {
             self.cobuy_seen[slot] = 0;
             self.pairs.insert(
                 key,
                 Pair {
                     count: 2,
                     last_min: minute,
+                    hi_second: second + (seen >> 1 & 1),
                 },
             );
         } else {
-            self.cobuy_seen[slot] = fp;
+            self.cobuy_seen[slot] = fp | second << 1;
         }
     }
 
@@ -1078,7 +1141,7 @@ impl Analytics {
         let w = &mut self.wallets[wi as usize];
         w.touch(t);
         let key = position::key(wi, mi);
-        let (m, into) = match self.positions.get_mut(&key) {
+        let (m, exits) = match self.positions.get_mut(&key) {
             Some(p) if p.generation == generation => {
                 let r = p.sell(ev.tokens.0, proceeds, t, cfg.sell_into_ms, &mut w.holds);
                 if p.is_empty() {
@@ -1094,14 +1157,13 @@ impl Analytics {
                 }
                 let mut m = fifo::SellMatch::default();
                 m.finish(ev.tokens.0, proceeds);
-                (m, false)
+                (m, position::Exits::default())
             }
         };
         if m.matched_tokens > 0 {
             w.matched_sells = w.matched_sells.saturating_add(1);
-            if into {
-                w.into_sells = w.into_sells.saturating_add(1);
-            }
+            w.sold_lots = w.sold_lots.saturating_add(exits.lots);
+            w.into_lots = w.into_lots.saturating_add(exits.into);
             w.all.best = if w.all.b.sells == 0 || w.matched_sells == 1 {
                 m.realized
             } else {
@@ -1135,8 +1197,8 @@ impl Analytics {
         {
             flags |= F_QUICK;
         }
-        if w.into_sells >= min
-            && f64::from(w.into_sells) >= cfg.sold_into_share * f64::from(w.matched_sells)
+        if w.into_lots >= min
+            && score::wilson_lower(w.into_lots, w.sold_lots) >= cfg.sold_into_share
         {
             flags |= F_INTO;
         }
@@ -1213,19 +1275,21 @@ impl Analytics {
         self.update_tier(wi, ranked, &v, out);
     }
 
+    /// Records a sighting of a board member in the board's top
+    /// `discover_top`; announces it when it was not seen there in the
+    /// previous `discover_quiet_ms`. Sightings come from every change of
+    /// the wallet and from the hourly re-rank, so a wallet that stays in
+    /// the top is seen at least hourly.
     fn discover(&mut self, wi: u32, b: usize, out: &mut Vec<AnalyticsEvent>) {
-        let today = u16::try_from(period(self.now_ms, DAY_MS)).unwrap_or(u16::MAX);
-        let bit = 1u16 << b;
-        let w = &mut self.wallets[wi as usize];
-        if w.disc_day != today {
-            w.disc_day = today;
-            w.disc_mask = 0;
-        }
-        if w.disc_mask & bit != 0 {
+        let Some(r) = self.boards[b].top_rank(wi) else {
             return;
-        }
-        if let Some(r) = self.boards[b].top_rank(wi) {
-            w.disc_mask |= bit;
+        };
+        let now_min = period(self.now_ms, MINUTE_MS);
+        let quiet_min = u32::try_from(self.cfg.discover_quiet_ms / MINUTE_MS).unwrap_or(u32::MAX);
+        let before = self.top_seen.insert(top_key(wi, b), now_min);
+        let new = before.is_none_or(|m| now_min.saturating_sub(m) > quiet_min);
+        if new {
+            let w = &self.wallets[wi as usize];
             out.push(AnalyticsEvent::Discovered {
                 wallet: w.addr,
                 metric: metric_of(b),
@@ -1233,7 +1297,43 @@ impl Analytics {
                 rank: u32::try_from(r + 1).unwrap_or(u32::MAX),
                 at_ms: self.now_ms,
             });
+        }
+        // A wallet that stays in the top is saved again when its sighting
+        // enters a new quarter of the quiet time: a restart forgets at
+        // most that much of its stay, for a few writes a day.
+        let quarter = (quiet_min / 4).max(1);
+        if new || before.is_some_and(|m| m / quarter != now_min / quarter) {
             self.mark_dirty(wi);
+        }
+    }
+
+    /// A wallet's sightings in the tops (persistence).
+    fn top_sightings(&self, wi: u32) -> Vec<(Metric, Window, u32)> {
+        if self.top_seen.is_empty() {
+            return Vec::new();
+        }
+        (0..BOARDS)
+            .filter_map(|b| {
+                let m = self.top_seen.get(&top_key(wi, b))?;
+                Some((metric_of(b), window_of(b), *m))
+            })
+            .collect()
+    }
+
+    /// Forgets sightings older than the quiet time (they announce nothing
+    /// any more), then the oldest beyond `max_top_sightings`.
+    fn prune_top_sightings(&mut self) {
+        let now_min = period(self.now_ms, MINUTE_MS);
+        let quiet_min = u32::try_from(self.cfg.discover_quiet_ms / MINUTE_MS).unwrap_or(u32::MAX);
+        self.top_seen
+            .retain(|_, m| now_min.saturating_sub(*m) <= quiet_min);
+        let cap = self.cfg.max_top_sightings;
+        if self.top_seen.len() > cap {
+            let mut ages: Vec<u32> = self.top_seen.values().copied().collect();
+            let cut = ages.len() - cap;
+            let (_, oldest_kept, _) = ages.select_nth_unstable(cut);
+            let oldest_kept = *oldest_kept;
+            self.top_seen.retain(|_, m| *m >= oldest_kept);
         }
     }
 
@@ -1402,6 +1502,7 @@ impl Analytics {
     /// very idle ones and drops idle mints.
     fn sweep(&mut self) {
         self.prune_pairs();
+        self.prune_top_sightings();
         let now = self.now_ms;
         let cfg = &self.cfg;
         // A wallet is forgotten only after its pairs expired.
@@ -1422,6 +1523,9 @@ impl Analytics {
                     }
                 }
                 self.index.remove(&addr, wi);
+                for b in 0..BOARDS {
+                    self.top_seen.remove(&top_key(wi, b));
+                }
                 let mut dead = Wallet::new(addr, 0);
                 dead.state = 0;
                 self.wallets[i] = dead;
@@ -1485,9 +1589,10 @@ impl Analytics {
 
     /// Recomputes sybil clusters from the co-buy pairs: a pair is an edge
     /// when its co-buys number at least `cobuy_min_pairs` and exceed
-    /// `cobuy_share` of *both* wallets' buys; clusters are the connected
-    /// components; the best member (performance score) stays ranked, the
-    /// others are flagged `Sybil` and hidden.
+    /// `cobuy_share` of the less active wallet's buys and
+    /// `cobuy_share_busier` of the other's; clusters are the connected
+    /// components; every member shows `Sybil`, the best (performance
+    /// score) stays ranked, the others are hidden.
     fn recluster(&mut self, out: &mut Vec<AnalyticsEvent>) {
         self.counters.reclusters += 1;
         let cfg = &self.cfg;
@@ -1517,8 +1622,15 @@ impl Analytics {
             if wa.state & S_LIVE == 0 || wb.state & S_LIVE == 0 {
                 continue;
             }
-            let most = wa.all.b.buys.max(wb.all.b.buys);
-            if f64::from(p.count) <= cfg.cobuy_share * f64::from(most) {
+            let (few, many) = (
+                wa.all.b.buys.min(wb.all.b.buys),
+                wa.all.b.buys.max(wb.all.b.buys),
+            );
+            let count = f64::from(p.count);
+            if count <= cfg.cobuy_share * f64::from(few)
+                || count <= cfg.cobuy_share_busier * f64::from(many)
+                || p.lead_share() > cfg.cobuy_max_lead
+            {
                 continue;
             }
             parent.entry(a).or_insert(a);
@@ -1755,7 +1867,7 @@ impl Analytics {
         let mut v: Vec<(WalletAddress, Vec<Flag>)> = self
             .wallets
             .iter()
-            .filter(|w| w.state & S_LIVE != 0 && w.flags != 0)
+            .filter(|w| w.state & S_LIVE != 0 && (w.flags != 0 || w.cluster != NO_CLUSTER))
             .map(|w| (w.addr, w.flag_list()))
             .collect();
         v.sort_unstable_by_key(|(a, _)| *a);
@@ -1772,7 +1884,7 @@ impl Analytics {
             if w.state & S_LIVE == 0 || w.state & S_DIRTY == 0 {
                 continue;
             }
-            let snap = w.snapshot(self.mates(wi));
+            let snap = w.snapshot(self.mates(wi), self.top_sightings(wi));
             let state = WalletState {
                 wallet: w.addr,
                 last_ms: w.last_ms,
@@ -1821,6 +1933,7 @@ impl Analytics {
                 }
             };
             let ms = std::mem::take(&mut snap.mates);
+            let top = std::mem::take(&mut snap.top);
             snap.first = clamp_time(snap.first);
             snap.last = clamp_time(snap.last);
             let w = Wallet::from_snapshot(s.wallet, snap);
@@ -1839,6 +1952,13 @@ impl Analytics {
                 self.wallets[wi as usize] = w;
                 wi
             };
+            for b in 0..BOARDS {
+                self.top_seen.remove(&top_key(wi, b));
+            }
+            for (metric, window, minute) in top {
+                self.top_seen
+                    .insert(top_key(wi, board_of(metric, window)), minute);
+            }
             let w = &mut self.wallets[wi as usize];
             if !w.bayes.entries().is_empty() {
                 w.state |= S_IN_RECENT;
@@ -1856,12 +1976,15 @@ impl Analytics {
                 continue;
             }
             let last_min = period(self.wallets[wi as usize].last_ms, MINUTE_MS);
-            let p = self
-                .pairs
-                .entry(pair_key(wi, mj))
-                .or_insert(Pair { count: 0, last_min });
+            let p = self.pairs.entry(pair_key(wi, mj)).or_insert(Pair {
+                count: 0,
+                last_min,
+                hi_second: 0,
+            });
             p.count = p.count.max(count);
             p.last_min = p.last_min.max(last_min);
+            // The order is not saved: mates were clustered, so mixed.
+            p.hi_second = p.count / 2;
         }
         if latest == i64::MIN {
             return;
@@ -1922,7 +2045,8 @@ impl Analytics {
                     .values()
                     .map(|v| v.capacity() * 4 + 40)
                     .sum::<usize>(),
-            board_bytes: self.boards.iter().map(Board::heap_bytes).sum(),
+            board_bytes: self.boards.iter().map(Board::heap_bytes).sum::<usize>()
+                + map_bytes::<u64, u32>(self.top_seen.capacity()),
         }
     }
 

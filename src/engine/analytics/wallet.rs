@@ -13,13 +13,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::window::{Bucket, DAY_MS, DAY_TAG, Delta, HOUR_MS, HOUR_TAG, Series, TAGS, period};
-use super::{Flag, Tier};
+use super::{Flag, Metric, Tier, Window};
 use crate::domain::WalletAddress;
 
 /// Wallet flag bits (persisted).
 pub(crate) const F_QUICK: u8 = 1;
 pub(crate) const F_INTO: u8 = 2;
-/// Hidden member of a sybil cluster.
+/// Hidden member of a sybil cluster (every member shows `Flag::Sybil`;
+/// the best is not hidden).
 pub(crate) const F_SYBIL: u8 = 4;
 pub(crate) const F_FARMING: u8 = F_QUICK | F_INTO | F_SYBIL;
 
@@ -108,7 +109,7 @@ impl BayesRing {
 /// The last hold times (ms, saturating at u32) of buys that were copied or
 /// moved the price.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Holds {
+pub struct Holds {
     s: [u32; HOLD_SAMPLES],
     len: u8,
     head: u8,
@@ -124,8 +125,14 @@ impl Holds {
         }
     }
 
+    #[must_use]
     pub fn len(&self) -> usize {
         usize::from(self.len)
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// Oldest first.
@@ -183,16 +190,15 @@ pub(crate) struct Wallet {
     pub holds: Holds,
     /// Open positions in the position map.
     pub open: u16,
-    /// Sells that matched lots, and those of them sold into followers.
+    /// Sells that matched lots.
     pub matched_sells: u32,
-    pub into_sells: u32,
+    /// Buys (lots) sold from, and those of them sold into followers.
+    pub sold_lots: u32,
+    pub into_lots: u32,
     /// Cluster id (its best member's index) or `NO_CLUSTER`.
     pub cluster: u32,
     /// All-time win rate (bps) when the tier last changed.
     pub tier_wr_bps: u16,
-    /// Discovery: the day of `disc_mask` and one bit per board.
-    pub disc_day: u16,
-    pub disc_mask: u16,
     /// One bit per board the wallet is a member of.
     pub board_mask: u16,
     pub tier: Option<Tier>,
@@ -212,11 +218,10 @@ impl Wallet {
             holds: Holds::default(),
             open: 0,
             matched_sells: 0,
-            into_sells: 0,
+            sold_lots: 0,
+            into_lots: 0,
             cluster: NO_CLUSTER,
             tier_wr_bps: 0,
-            disc_day: 0,
-            disc_mask: 0,
             board_mask: 0,
             tier: None,
             flags: 0,
@@ -349,7 +354,7 @@ impl Wallet {
         if self.flags & F_INTO != 0 {
             v.push(Flag::SoldIntoFollowers);
         }
-        if self.flags & F_SYBIL != 0 {
+        if self.flags & F_SYBIL != 0 || self.cluster != NO_CLUSTER {
             v.push(Flag::Sybil);
         }
         v
@@ -394,10 +399,18 @@ pub(crate) struct SnapV1 {
     pub o: Vec<(u32, u16, u16)>,
     pub holds: Vec<u32>,
     pub ms: u32,
-    pub is: u32,
+    /// Buys sold from, and of them sold into followers (0 in states saved
+    /// when the flag counted sells: it starts again).
+    #[serde(default)]
+    pub sl: u32,
+    #[serde(default)]
+    pub il: u32,
     pub tier: Option<Tier>,
     pub twr: u16,
-    pub disc: (u16, u16),
+    /// Last sightings in the top of a board (discovery memory), by board:
+    /// (metric, window, minute index). Absent in states saved before it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top: Vec<(Metric, Window, u32)>,
     pub f: u8,
     /// Cluster mates and the co-buy count with each (restores clusters).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -407,7 +420,11 @@ pub(crate) struct SnapV1 {
 pub(crate) const SNAP_VERSION: u32 = 1;
 
 impl Wallet {
-    pub fn snapshot(&self, mates: Vec<(WalletAddress, u32)>) -> SnapV1 {
+    pub fn snapshot(
+        &self,
+        mates: Vec<(WalletAddress, u32)>,
+        top: Vec<(Metric, Window, u32)>,
+    ) -> SnapV1 {
         let (h, d) = self.split_series();
         SnapV1 {
             v: SNAP_VERSION,
@@ -424,10 +441,11 @@ impl Wallet {
             o: self.bayes.entries(),
             holds: self.holds.to_vec(),
             ms: self.matched_sells,
-            is: self.into_sells,
+            sl: self.sold_lots,
+            il: self.into_lots,
             tier: self.tier,
             twr: self.tier_wr_bps,
-            disc: (self.disc_day, self.disc_mask),
+            top,
             f: self.flags,
             mates,
         }
@@ -467,10 +485,10 @@ impl Wallet {
         w.series = Series::from_sorted(series);
         w.holds = Holds::from_slice(&s.holds);
         w.matched_sells = s.ms;
-        w.into_sells = s.is;
+        w.sold_lots = s.sl;
+        w.into_lots = s.il.min(s.sl);
         w.tier = s.tier;
         w.tier_wr_bps = s.twr;
-        (w.disc_day, w.disc_mask) = s.disc;
         w.flags = s.f & F_FARMING;
         w.state = S_LIVE | S_COMPACT;
         w
@@ -545,7 +563,7 @@ mod tests {
         let (h, d) = w.split_series();
         assert!(h.is_empty());
         assert_eq!(d.iter().map(|b| b.t).collect::<Vec<_>>(), [100, 102]);
-        let t = Wallet::from_snapshot(w.addr, w.snapshot(Vec::new()));
+        let t = Wallet::from_snapshot(w.addr, w.snapshot(Vec::new(), Vec::new()));
         assert_eq!(t.series, w.series);
         // A month on, the days go too.
         w.prune(t0 + 31 * DAY_MS);
