@@ -607,14 +607,23 @@ impl Core {
         Ok(())
     }
 
-    /// The clock moved without a trade: due paper orders, time-based exits
-    /// and day roll-overs. Called by a worker a few times a second.
+    /// The clock moved without a trade: due paper orders, time-based exits,
+    /// day roll-overs, and wallet analytics aging (tier changes and
+    /// discoveries the clock alone brings are published as a trade's are).
+    /// Called by a worker a few times a second.
     pub async fn tick(self: &Arc<Self>) -> anyhow::Result<()> {
         let now = self.engine_now_ms();
         self.run_due(now).await?;
-        let TickOutput { decisions, risk } = self.engine().tick(now);
+        let (TickOutput { decisions, risk }, aged) = {
+            let mut e = self.engine();
+            let out = e.tick(now);
+            (out, e.take_clock_events())
+        };
         self.dispatch(decisions).await?;
         self.risk_notices(risk).await?;
+        if !aged.is_empty() {
+            self.publish(&aged).await?;
+        }
         Ok(())
     }
 

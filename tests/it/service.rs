@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use alfabot::chat::{ChatRequest, ChatService, Input, View};
-use alfabot::domain::ports::{OrderStatus, OutboxPayload, SystemClock};
+use alfabot::domain::ports::{OrderStatus, OutboxMessage, OutboxPayload, SystemClock};
 use alfabot::domain::{
     ChatKind, ChatRef, Lamports, NotifyKind, NotifyLevel, NotifyPrefs, Platform, ProfileSettings,
     Side, Signature, SkipReason, TokenAmount, TradeEvent, UserRef, Verdict, WalletAddress,
@@ -414,16 +414,99 @@ async fn ingested_trades_queue_tier_alerts_for_followers() {
             }
         }
     }
-    let tier_alerts = core
-        .store()
-        .pending(100_000)
+    let tier_alerts = take_queued(&core)
         .await
-        .unwrap()
         .into_iter()
         .filter(|msg| matches!(msg.payload, OutboxPayload::TierChanged { .. }))
         .count();
     assert!(expected > 0, "the market promotes followed wallets");
     assert_eq!(tier_alerts, expected);
+}
+
+/// Time alone moves wallet analytics: a week with no trades ages a
+/// followed S-tier wallet out of its tier, and the core's tick (no trade)
+/// queues its followers' alert, as a twin engine reports it.
+#[tokio::test]
+async fn a_quiet_week_demotes_a_followed_wallet_and_tells_its_followers() {
+    const SOL: u64 = 1_000_000_000;
+    const WEEK_AND_A_DAY: i64 = 8 * 24 * 3_600_000;
+    let dir = tempfile::tempdir().unwrap();
+    let start = 1_760_918_400_000; // a Monday, 00:00 UTC
+    let clock = crate::support::clock::ManualClock::at(start);
+    let core = crate::support::core::paper_core_at(
+        &db_in(&dir, "q.db"),
+        defaults(),
+        Arc::new(NoSubscriptions),
+        clock.clone(),
+    )
+    .await;
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    let whale = WalletAddress::from_bytes([0x77; 32]);
+    let users = [
+        UserRef::new(Platform::Telegram, 300),
+        UserRef::new(Platform::Telegram, 301),
+    ];
+    for user in users {
+        let rec = core.user(user, Some("en")).await.unwrap();
+        core.follow(&rec, leader).await.unwrap();
+    }
+    // Winning round trips, two minutes apart: the leader buys, a whale
+    // pumps the token past +20% ten seconds later, the leader sells.
+    let mut tape = Tape::new(start);
+    let mut twin = Engine::new(EngineConfig::default());
+    let mut last = start;
+    for round in 0..8u8 {
+        let mint = WalletAddress::from_bytes([0x40 + round; 32]);
+        let buy = tape.trade_after(1_000, mint, leader, Side::Buy, 2 * SOL);
+        let pump = tape.trade_after(10_000, mint, whale, Side::Buy, 30 * SOL);
+        let sell = tape.trade_after(50_000, mint, leader, Side::Sell, buy.tokens.0);
+        last = sell.timestamp_ms;
+        for ev in [buy, pump, sell] {
+            core.ingest(&ev).await.unwrap();
+            twin.on_trade(&ev);
+        }
+        tape.wait(60_000);
+    }
+    assert_eq!(
+        twin.card(&leader).and_then(|c| c.tier),
+        Some(Tier::S),
+        "eight wins make the leader S-tier"
+    );
+    // Run the copies due now and deliver what the trades brought, so only
+    // the clock's alerts are left.
+    core.tick().await.unwrap();
+    take_queued(&core).await;
+
+    let later = last + WEEK_AND_A_DAY;
+    clock.advance(later - start);
+    core.tick().await.unwrap();
+    twin.tick(later);
+    let demoted: Vec<AnalyticsEvent> = twin
+        .take_clock_events()
+        .into_iter()
+        .filter(|a| matches!(a, AnalyticsEvent::TierChanged { wallet, .. } if *wallet == leader))
+        .collect();
+    assert_eq!(demoted.len(), 1, "{demoted:?}");
+    let AnalyticsEvent::TierChanged { from, to, .. } = demoted[0] else {
+        unreachable!()
+    };
+    assert_eq!(from, Some(Tier::S));
+    let queued = take_queued(&core).await;
+    let mut told: Vec<UserRef> = queued
+        .iter()
+        .filter(|msg| {
+            matches!(&msg.payload,
+                OutboxPayload::TierChanged { wallet, from: f, to: t, at_ms, .. }
+                    if *wallet == leader && *f == from && *t == to && *at_ms == later)
+        })
+        .map(|msg| msg.user)
+        .collect();
+    told.sort_by_key(|u| u.id);
+    assert_eq!(
+        told, users,
+        "each follower is told, without a trade: {queued:?}"
+    );
+    assert_eq!(queued.len(), users.len(), "{queued:?}");
 }
 
 #[tokio::test]
@@ -840,12 +923,30 @@ async fn live_profile(core: &Arc<Core>, user: UserRef, leader: WalletAddress) ->
     wallet
 }
 
-/// The queued messages of `user`, by kind: (fills, rejections, others).
+/// Every message queued since the last look, oldest first. The store
+/// hands out a few of a chat's messages at a time, so each page is marked
+/// sent to reach the next.
+async fn take_queued(core: &Core) -> Vec<OutboxMessage> {
+    let mut all = Vec::new();
+    loop {
+        let page = core.store().pending(1_000).await.unwrap();
+        if page.is_empty() {
+            return all;
+        }
+        for m in &page {
+            core.store().mark_sent(m.id, 0).await.unwrap();
+        }
+        all.extend(page);
+    }
+}
+
+/// The messages queued for `user` since the last look, by kind: (fills,
+/// rejections, others).
 async fn notices(core: &Core, user: UserRef) -> (Vec<OutboxPayload>, Vec<OutboxPayload>, usize) {
     let mut fills = Vec::new();
     let mut rejected = Vec::new();
     let mut others = 0;
-    for m in core.store().pending(1_000).await.unwrap() {
+    for m in take_queued(core).await {
         assert_eq!(m.user, user);
         match m.payload {
             p @ OutboxPayload::Fill { .. } => fills.push(p),
@@ -1300,7 +1401,7 @@ async fn big_wins_stop_losses_and_risk_notices_follow_each_users_levels() {
         .await;
     }
 
-    let messages = core.store().pending(1_000).await.unwrap();
+    let messages = take_queued(&core).await;
     for (user, levels) in &users {
         let profile = core.profiles(*user).await.unwrap()[0].id;
         let trips = core.store().round_trips(Some(profile), 0).await.unwrap();

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use alfabot::domain::ProfileSettings;
-use alfabot::domain::ports::SystemClock;
+use alfabot::domain::ports::{Clock, SystemClock};
 use alfabot::engine::curve::Fees;
 use alfabot::engine::{Engine, EngineConfig};
 use alfabot::exec::Executor;
@@ -22,6 +22,17 @@ pub async fn paper_core(
     core_of(db, defaults, feed, None, None).await
 }
 
+/// A paper core whose engine clock is `clock` (or the last trade's time,
+/// if later): time moves without trades.
+pub async fn paper_core_at(
+    db: &str,
+    defaults: ProfileSettings,
+    feed: Arc<dyn FeedControl>,
+    clock: Arc<dyn Clock>,
+) -> Arc<Core> {
+    build(db, defaults, feed, None, None, Some(clock)).await
+}
+
 /// A restored core with a live executor and a vault of the caller's
 /// choosing.
 pub async fn core_of(
@@ -31,6 +42,18 @@ pub async fn core_of(
     live: Option<Arc<dyn Executor>>,
     vault: Option<Arc<Vault>>,
 ) -> Arc<Core> {
+    build(db, defaults, feed, live, vault, None).await
+}
+
+async fn build(
+    db: &str,
+    defaults: ProfileSettings,
+    feed: Arc<dyn FeedControl>,
+    live: Option<Arc<dyn Executor>>,
+    vault: Option<Arc<Vault>>,
+    clock: Option<Arc<dyn Clock>>,
+) -> Arc<Core> {
+    let wall_clock = clock.is_some();
     let store = alfabot::store::connect(db).await.expect("store");
     let sessions = alfabot::session::connect(None).await.expect("sessions");
     let core = Arc::new(Core::new(CoreParts {
@@ -38,13 +61,13 @@ pub async fn core_of(
         store: Arc::new(store),
         sessions,
         feed,
-        clock: Arc::new(SystemClock),
+        clock: clock.unwrap_or_else(|| Arc::new(SystemClock)),
         executors: Executors {
             paper: Arc::new(PaperExecutor::new(Fees::default())),
             live,
         },
         defaults,
-        wall_clock: false,
+        wall_clock,
         vault,
         chain: None,
     }));
