@@ -11,9 +11,10 @@
 //!    taken on one monotonic clock: the frame leaves the server → the first
 //!    and the last of the frame's 10,000 orders are handed over.
 //! 2. The same frames through the application core with a SQLite store:
-//!    frame → every order's idempotency key stored and the order handed to
-//!    the paper executor (the decisions, alerts and keys are written in
-//!    batches on the way), for the cost of persistence.
+//!    frame → the first and the last order handed to the paper executor,
+//!    each after its batch's decisions were logged and idempotency keys
+//!    stored (alerts are queued after the orders), for the cost of
+//!    persistence.
 //!
 //! `ALFABOT_BENCH_SCALE=0.1` shrinks the follower count (a smoke run).
 //! Each figure is from one run of this binary; no timed tests.
@@ -332,11 +333,46 @@ fn engine_alone(followers: usize, frames: u32) -> (Duration, Duration) {
     (wall / frames, cpu / frames)
 }
 
-/// Part 2: the application core with a SQLite store (keys stored before
-/// orders are handed over; decisions and alerts written in batches).
+/// The paper executor, noting when each order is handed to it.
+struct Stamped {
+    inner: alfabot::exec::paper::PaperExecutor,
+    handed: std::sync::Mutex<Vec<Instant>>,
+}
+
+#[async_trait::async_trait]
+impl alfabot::exec::Executor for Stamped {
+    fn ready_at(&self, order: &alfabot::domain::Order) -> Option<i64> {
+        self.handed.lock().unwrap().push(Instant::now());
+        self.inner.ready_at(order)
+    }
+
+    async fn execute(
+        &self,
+        order: &alfabot::engine::RiskApproved<alfabot::domain::Order>,
+        market: &alfabot::exec::Market,
+    ) -> anyhow::Result<alfabot::domain::Execution> {
+        self.inner.execute(order, market).await
+    }
+
+    async fn reconcile(
+        &self,
+        record: &alfabot::domain::ports::OrderRecord,
+        market: &alfabot::exec::Market,
+    ) -> anyhow::Result<Option<alfabot::domain::Execution>> {
+        self.inner.reconcile(record, market).await
+    }
+}
+
+/// Part 2: the application core with a SQLite store: each batch of orders
+/// has its decisions logged and keys stored before it is handed over;
+/// alerts are queued after the orders.
 async fn core_path(followers: usize, frames: u32) -> Figures {
     use alfabot::exec::paper::PaperExecutor;
     use alfabot::service::{Core, CoreParts, Executors, NoSubscriptions};
+    let paper = Arc::new(Stamped {
+        inner: PaperExecutor::new(Fees::default()),
+        handed: std::sync::Mutex::new(Vec::new()),
+    });
     let dir = tempfile::tempdir().unwrap();
     let db = format!(
         "sqlite://{}?mode=rwc",
@@ -350,7 +386,7 @@ async fn core_path(followers: usize, frames: u32) -> Figures {
         feed: Arc::new(NoSubscriptions),
         clock: Arc::new(SystemClock),
         executors: Executors {
-            paper: Arc::new(PaperExecutor::new(Fees::default())),
+            paper: paper.clone(),
             live: None,
         },
         defaults: settings(),
@@ -376,13 +412,15 @@ async fn core_path(followers: usize, frames: u32) -> Figures {
             alfabot::feed::frame::Frame::Trade(ev) => ev,
             other => panic!("{other:?}"),
         };
+        paper.handed.lock().unwrap().clear();
         let before = core.due_len().await;
         core.ingest(&ev).await.unwrap();
-        let done = Instant::now();
         let handed = core.due_len().await - before;
         assert_eq!(handed, followers, "every order reached the executor queue");
-        fig.first.push(done - sent);
-        fig.last.push(done - sent);
+        let stamps = std::mem::take(&mut *paper.handed.lock().unwrap());
+        assert_eq!(stamps.len(), followers);
+        fig.first.push(stamps[0] - sent);
+        fig.last.push(stamps[stamps.len() - 1] - sent);
         fig.orders += handed;
         // Not timed: fill (and forget) them.
         core.tick().await.unwrap();

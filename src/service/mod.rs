@@ -41,8 +41,8 @@ use crate::domain::ports::{
     Clock, NewMessage, OrderRecord, OutboxPayload, SessionStore, Store, UserRecord,
 };
 use crate::domain::{
-    ChatRef, Execution, IdempotencyKey, Mode, NotifyLevel, Order, ProfileSettings, SkipReason,
-    TradeEvent, UserRef, WalletAddress,
+    ChatRef, DecisionRecord, Execution, IdempotencyKey, Mode, NotifyLevel, Order, ProfileSettings,
+    SkipReason, TradeEvent, UserRef, WalletAddress,
 };
 use crate::engine::analytics::{
     AnalyticsConfig, AnalyticsEvent, LeaderRow, Metric, WalletCard, WalletState, Window,
@@ -118,6 +118,9 @@ const DISCOVERIES_KEPT: usize = 500;
 const DAY_MS: i64 = 24 * 3_600_000;
 /// How far back round trips are loaded to restore losing streaks.
 const STREAK_LOOKBACK_MS: i64 = 7 * DAY_MS;
+/// Orders whose keys are stored (and decisions logged) in one write before
+/// they are handed over.
+const ORDER_BATCH: usize = 256;
 /// A big winner: a position closed at this gain or more (bps).
 pub const BIG_WIN_BPS: i64 = 5_000;
 
@@ -630,34 +633,62 @@ impl Core {
     /// Records every decision in the skip log and claims the placed orders'
     /// keys, then routes each new order to its executor. An order whose key
     /// was stored before is dropped (never executed twice).
+    ///
+    /// Orders go first, in batches of [`ORDER_BATCH`]: each batch's
+    /// decisions are logged and its keys stored, then its orders are handed
+    /// over, so with thousands of followers the first copies do not wait
+    /// for the last ones' writes. Skips are logged last.
     async fn dispatch(self: &Arc<Self>, decisions: Vec<CopyDecision>) -> anyhow::Result<()> {
         use std::sync::atomic::Ordering::Relaxed;
         if decisions.is_empty() {
             return Ok(());
         }
-        let records: Vec<_> = decisions.iter().map(CopyDecision::record).collect();
-        let mut orders = Vec::new();
+        let mut skipped = Vec::new();
+        let mut placed = Vec::new();
         for d in decisions {
+            let record = d.record();
             match d.outcome {
-                CopyOutcome::Place(o) => orders.push(o),
+                CopyOutcome::Place(o) => placed.push((record, o)),
                 CopyOutcome::Skip(reason) => {
                     self.counters.skips.fetch_add(1, Relaxed);
                     tracing::debug!(profile = %d.profile, leader = %d.leader, mint = %d.mint,
                         side = d.side.as_str(), ?reason, "copy skipped");
+                    skipped.push(record);
                 }
             }
         }
-        let logged = self.store.log_decisions(&records).await;
-        let result = self.place(orders).await;
-        logged.context("log decisions")?;
-        result
+        let mut result = Ok(());
+        let mut placed = placed.into_iter().peekable();
+        while placed.peek().is_some() {
+            let (records, orders): (Vec<_>, Vec<_>) = placed.by_ref().take(ORDER_BATCH).unzip();
+            let r = self.place(orders, &records).await;
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        let logged = self.store.log_decisions(&skipped).await;
+        result?;
+        logged.context("log decisions")
     }
 
-    async fn place(self: &Arc<Self>, orders: Vec<RiskApproved<Order>>) -> anyhow::Result<()> {
+    /// Logs the orders' decisions and stores their keys, then hands each
+    /// new order to its executor.
+    async fn place(
+        self: &Arc<Self>,
+        orders: Vec<RiskApproved<Order>>,
+        records: &[DecisionRecord],
+    ) -> anyhow::Result<()> {
         use std::sync::atomic::Ordering::Relaxed;
         if orders.is_empty() {
             return Ok(());
         }
+        // Logged first, so /why reads a decision before what became of it;
+        // a failure to log holds no order back.
+        let logged = self
+            .store
+            .log_decisions(records)
+            .await
+            .context("log decisions");
         // Owned before stored: a reconcile pass that reads the stored order
         // finds it owned. A key this process already runs is a duplicate.
         let mut claimed = Vec::with_capacity(orders.len());
@@ -670,7 +701,7 @@ impl Core {
             }
         }
         if claimed.is_empty() {
-            return Ok(());
+            return logged;
         }
         let plain: Vec<Order> = claimed.iter().map(|o| o.get().clone()).collect();
         let fresh = match self.store.insert_orders(&plain, self.now_ms()).await {
@@ -685,7 +716,7 @@ impl Core {
                 return Err(e.context("record orders"));
             }
         };
-        let mut result = Ok(());
+        let mut result = logged;
         for (order, new) in claimed.into_iter().zip(fresh) {
             if !new {
                 tracing::info!(key = %order.key, "order already recorded; not executed again");

@@ -695,6 +695,81 @@ fn settled(card: Option<WalletCard>) -> Option<WalletCard> {
 
 // ------------------------------------------------------------ copy pipeline --
 
+/// One trade copied by more followers than one write holds: every order
+/// is stored, handed over and filled exactly once across the batches, and
+/// each follower's /why reads the decision, then the fill; the followers
+/// who skip are logged too.
+#[tokio::test]
+async fn a_trade_with_hundreds_of_followers_is_copied_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = core(&db_in(&dir, "many.db")).await;
+    let leader = WalletAddress::parse(LEADER).unwrap();
+    let (copying, watching) = (600, 40);
+    for i in 0..copying + watching {
+        let user = UserRef::new(Platform::Telegram, 10_000 + i);
+        let rec = core.user(user, Some("en")).await.unwrap();
+        let (profile, _, _) = core.follow(&rec, leader).await.unwrap();
+        if i >= copying {
+            core.change_setting(
+                user,
+                profile.id,
+                alfabot::domain::Setting::NotifyOnly,
+                SettingChange::Next,
+            )
+            .await
+            .unwrap();
+        }
+    }
+    let ev = buy(3, leader);
+    ingest(&core, &ev).await;
+    assert_eq!(core.due_len().await, 0, "every paper order ran");
+    for i in [0, 255, 256, 511, 512, copying - 1] {
+        let user = UserRef::new(Platform::Telegram, 10_000 + i);
+        let fills = core.store().fills_of(user, 10).await.unwrap();
+        assert_eq!(fills.len(), 1, "follower {i}");
+        let why = core.why(user, Some(ev.mint)).await.unwrap();
+        let kinds: Vec<&str> = why
+            .iter()
+            .map(|d| match &d.verdict {
+                Verdict::Placed { .. } => "placed",
+                Verdict::Filled { .. } => "filled",
+                Verdict::Skipped { .. } => "skipped",
+                Verdict::Rejected { .. } => "rejected",
+            })
+            .collect();
+        assert_eq!(kinds, ["filled", "placed"], "follower {i}: newest first");
+    }
+    let watcher = UserRef::new(Platform::Telegram, 10_000 + copying);
+    let why = core.why(watcher, Some(ev.mint)).await.unwrap();
+    assert!(
+        matches!(
+            why.as_slice(),
+            [d] if matches!(d.verdict, Verdict::Skipped { reason: SkipReason::NotifyOnly, .. })
+        ),
+        "{why:?}"
+    );
+    let fills = take_queued(&core)
+        .await
+        .into_iter()
+        .filter(|m| matches!(m.payload, OutboxPayload::Fill { .. }))
+        .count();
+    assert_eq!(
+        fills,
+        usize::try_from(copying).unwrap(),
+        "one notice per copy"
+    );
+    // Replayed, nothing is copied again.
+    ingest(&core, &ev).await;
+    assert_eq!(core.due_len().await, 0);
+    assert!(
+        take_queued(&core)
+            .await
+            .iter()
+            .all(|m| !matches!(m.payload, OutboxPayload::Fill { .. })),
+        "no second copy"
+    );
+}
+
 #[tokio::test]
 async fn every_decision_is_in_the_skip_log() {
     let dir = tempfile::tempdir().unwrap();
