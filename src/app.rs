@@ -15,28 +15,16 @@ use crate::chat::ChatService;
 use crate::config::Settings;
 use crate::console::{CONSOLE_USER, Console};
 use crate::domain::ports::SystemClock;
-use crate::domain::{Platform, ProfileSettings, TradeEvent, WalletAddress};
+use crate::domain::{Platform, ProfileSettings, TradeEvent};
 use crate::engine::analytics::AnalyticsConfig;
 use crate::engine::curve::Fees;
 use crate::engine::{Engine, EngineConfig};
 use crate::exec::paper::PaperExecutor;
 use crate::feed::{self, FeedHandle, FeedSpec};
 use crate::notify::{ChatSender, Delivery};
-use crate::service::{Core, CoreParts, Executors, FeedControl};
+use crate::service::{Core, CoreParts, Executors};
 use crate::web::WebState;
 use crate::{session, store, telegram};
-
-/// Lets the core drive the feed's subscriptions.
-struct FeedSubscriptions(FeedHandle);
-
-impl FeedControl for FeedSubscriptions {
-    fn subscribe(&self, wallet: WalletAddress) {
-        self.0.follow(wallet);
-    }
-    fn unsubscribe(&self, wallet: WalletAddress) {
-        self.0.unfollow(wallet);
-    }
-}
 
 pub struct App {
     settings: Settings,
@@ -129,7 +117,7 @@ impl App {
             engine,
             store,
             sessions,
-            feed: Arc::new(FeedSubscriptions(feed.clone())),
+            feed: Arc::new(feed.clone()),
             clock: Arc::new(SystemClock),
             executors: Executors {
                 paper: Arc::new(PaperExecutor::new(fees)),

@@ -253,6 +253,17 @@ impl fmt::Debug for FeedHandle {
     }
 }
 
+/// The core keeps the feed's subscriptions in step with the followed
+/// wallets through this handle.
+impl crate::service::FeedControl for FeedHandle {
+    fn subscribe(&self, wallet: WalletAddress) {
+        self.follow(wallet);
+    }
+    fn unsubscribe(&self, wallet: WalletAddress) {
+        self.unfollow(wallet);
+    }
+}
+
 impl FeedHandle {
     /// `pumpportal`, `replay` or `sim`.
     #[must_use]

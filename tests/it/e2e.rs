@@ -882,7 +882,7 @@ async fn telegram_alfa_board_edits_in_place_follows_and_score_shows_the_card() {
 
 // ------------------------------------------------------------ copytrader --
 
-/// A buy (or a sale of `tokens`) by `trader` on a fresh curve of a new mint.
+/// A buy (or a sale of `amount` tokens) by `trader` on `curve`.
 fn fresh_trade(
     trader: WalletAddress,
     mint: WalletAddress,
@@ -891,31 +891,8 @@ fn fresh_trade(
     amount: u64,
     n: u8,
 ) -> TradeEvent {
-    use alfabot::domain::{Lamports, TokenAmount};
-    use alfabot::engine::curve::Fees;
-    let (net, tokens) = match side {
-        Side::Buy => {
-            let q = curve.quote_buy(Lamports(amount), Fees::default());
-            (q.sol.0 - q.fee.0, q.tokens.0)
-        }
-        Side::Sell => (curve.gross_sol_for_tokens(amount), amount),
-    };
-    curve.apply(side == Side::Buy, net, tokens);
-    TradeEvent {
-        signature: alfabot::domain::Signature::from_bytes(&[n; 64]),
-        mint,
-        trader,
-        side,
-        sol: Lamports(net),
-        tokens: TokenAmount(tokens),
-        timestamp_ms: 0,
-        slot: None,
-        virtual_sol: Lamports(curve.virtual_sol),
-        virtual_tokens: TokenAmount(curve.virtual_tokens),
-        trader_balance_after: None,
-        created: false,
-        on_curve: true,
-    }
+    let sig = alfabot::domain::Signature::from_bytes(&[n; 64]);
+    crate::support::tape::trade_on(curve, mint, trader, side, amount, sig)
 }
 
 /// The copytrader flow in Telegram: a profile created through the

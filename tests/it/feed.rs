@@ -15,8 +15,6 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
-use alfabot::service::FeedControl;
-
 use crate::support::core::paper_core;
 use crate::support::pumpportal::{FakePumpPortal, frames_from_jsonl};
 
@@ -385,18 +383,6 @@ fn now_ms() -> i64 {
     i64::try_from(d.as_millis()).unwrap()
 }
 
-/// The core drives the real client's subscriptions.
-struct Subscriptions(FeedHandle);
-
-impl FeedControl for Subscriptions {
-    fn subscribe(&self, wallet: WalletAddress) {
-        self.0.follow(wallet);
-    }
-    fn unsubscribe(&self, wallet: WalletAddress) {
-        self.0.unfollow(wallet);
-    }
-}
-
 /// `subscribeAccountTrade` follows the set of wallets anyone follows: two
 /// users and two profiles of one user on the same wallet make one
 /// subscription, dropped only when the last follow goes (an untrack, or a
@@ -410,7 +396,7 @@ async fn account_subscription_lasts_until_the_last_follower_leaves() {
     let core = paper_core(
         &db,
         ProfileSettings::default(),
-        Arc::new(Subscriptions(live.handle.clone())),
+        Arc::new(live.handle.clone()),
     )
     .await;
     let wallet = WalletAddress::parse("8jGai9a8U4RSzDnweCgeVZJBLxMTrNsrhHbGrCF8F3Ks").unwrap();

@@ -58,30 +58,53 @@ impl Tape {
         self.n += 1;
         self.at += ms;
         let curve = self.curves.entry(mint).or_insert_with(Curve::fresh);
-        let (net, tokens) = match side {
-            Side::Buy => {
-                let q = curve.quote_buy(Lamports(amount), Fees::default());
-                (q.sol.0 - q.fee.0, q.tokens.0)
-            }
-            Side::Sell => (curve.gross_sol_for_tokens(amount), amount),
-        };
-        curve.apply(side == Side::Buy, net, tokens);
         let mut sig = [0x5a; 64];
         sig[..4].copy_from_slice(&self.n.to_le_bytes());
-        TradeEvent {
-            signature: Signature::from_bytes(&sig),
+        let mut ev = trade_on(
+            curve,
             mint,
             trader,
             side,
-            sol: Lamports(net),
-            tokens: TokenAmount(tokens),
-            timestamp_ms: self.at,
-            slot: None,
-            virtual_sol: Lamports(curve.virtual_sol),
-            virtual_tokens: TokenAmount(curve.virtual_tokens),
-            trader_balance_after: None,
-            created: false,
-            on_curve: true,
+            amount,
+            Signature::from_bytes(&sig),
+        );
+        ev.timestamp_ms = self.at;
+        ev
+    }
+}
+
+/// A trade by `trader` that moves `curve` (reserves after it in the
+/// event, time 0): `amount` is the gross lamports of a buy (the curve fee
+/// included) or the raw tokens of a sell.
+pub fn trade_on(
+    curve: &mut Curve,
+    mint: Mint,
+    trader: WalletAddress,
+    side: Side,
+    amount: u64,
+    signature: Signature,
+) -> TradeEvent {
+    let (net, tokens) = match side {
+        Side::Buy => {
+            let q = curve.quote_buy(Lamports(amount), Fees::default());
+            (q.sol.0 - q.fee.0, q.tokens.0)
         }
+        Side::Sell => (curve.gross_sol_for_tokens(amount), amount),
+    };
+    curve.apply(side == Side::Buy, net, tokens);
+    TradeEvent {
+        signature,
+        mint,
+        trader,
+        side,
+        sol: Lamports(net),
+        tokens: TokenAmount(tokens),
+        timestamp_ms: 0,
+        slot: None,
+        virtual_sol: Lamports(curve.virtual_sol),
+        virtual_tokens: TokenAmount(curve.virtual_tokens),
+        trader_balance_after: None,
+        created: false,
+        on_curve: true,
     }
 }
