@@ -10,7 +10,7 @@ use super::action::{Action, MAX_ACTION_BYTES};
 use super::i18n;
 use super::view::View;
 use super::{ChatRequest, ChatResponse, ChatService, Input};
-use crate::domain::ports::{Clock, KeyRecord, Store};
+use crate::domain::ports::{Aftermath, Clock, KeyRecord, Store};
 use crate::domain::{
     ChatKind, ChatRef, DecisionRecord, ExitReason, ExitState, Fill, IdempotencyKey, Intent,
     Lamports, Locale, Mode, NotifyKind, NotifyLevel, Platform, Position, Profile, ProfileSettings,
@@ -936,7 +936,7 @@ async fn close_trip(
     };
     assert!(
         bot.store()
-            .record_fill(&f, &pos, Some(&trip))
+            .record_fill(&f, &pos, Some(&trip), &Aftermath::default())
             .await
             .unwrap()
     );
@@ -974,6 +974,7 @@ async fn delete_asks_to_confirm_and_refuses_the_last_profile_and_open_positions(
             &fill(&main, "open1", mint, w(9), Side::Buy),
             &position(&main, mint, 1_000_000_000),
             None,
+            &Aftermath::default(),
         )
         .await
         .unwrap();

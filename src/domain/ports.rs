@@ -137,6 +137,18 @@ pub struct NewMessage {
     pub silent: bool,
 }
 
+/// What is written in the same transaction as an order's settlement (a
+/// rejection or a fill): its skip-log entries and its owner's notices. One
+/// commit means a reader that sees the order settled also sees why, and a
+/// crash cannot keep the settlement and lose the notice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aftermath {
+    pub decisions: Vec<DecisionRecord>,
+    pub notices: Vec<NewMessage>,
+    /// When the notices were queued.
+    pub now_ms: i64,
+}
+
 /// A message waiting to be delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMessage {
@@ -321,12 +333,14 @@ pub trait Store: Send + Sync {
     /// reason; returns whether it did. `false`: no such order, or it was
     /// settled before (a rejection never overwrites a fill, nor an earlier
     /// rejection's reason). A fill marks an order filled through
-    /// `record_fill`.
+    /// `record_fill`. `then` is written in the same transaction, and only
+    /// when the rejection is.
     async fn reject_order(
         &self,
         key: &IdempotencyKey,
         reason: SkipReason,
         now_ms: i64,
+        then: &Aftermath,
     ) -> anyhow::Result<bool>;
     async fn get_order(&self, key: &IdempotencyKey) -> anyhow::Result<Option<OrderRecord>>;
     /// Orders that are pending or sent, oldest first (reconciled at start).
@@ -341,12 +355,14 @@ pub trait Store: Send + Sync {
     /// is refused (`Ok(false)`, nothing changed). A fill with a transaction
     /// (live) is recorded even then and marks the order filled: the chain
     /// is the truth (a transaction that confirmed after its order was given
-    /// up, e.g. as expired).
+    /// up, e.g. as expired). `then` is written in the same transaction,
+    /// and only when the fill is.
     async fn record_fill(
         &self,
         fill: &Fill,
         position_after: &Position,
         closed: Option<&RoundTrip>,
+        then: &Aftermath,
     ) -> anyhow::Result<bool>;
     /// Saves the exit state of open positions (trailing peaks and such), in
     /// one batch; positions that closed meanwhile are skipped.

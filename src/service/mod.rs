@@ -38,7 +38,7 @@ pub use reports::{DAILY_DAYS, Daily, ProfileStatus, Profit, Status, WHY_LIMIT};
 pub use wallets::{KeyView, MAX_KEYS, WalletError};
 
 use crate::domain::ports::{
-    Clock, NewMessage, OrderRecord, OutboxPayload, SessionStore, Store, UserRecord,
+    Aftermath, Clock, NewMessage, OrderRecord, OutboxPayload, SessionStore, Store, UserRecord,
 };
 use crate::domain::{
     ChatRef, DecisionRecord, Execution, IdempotencyKey, Mode, NotifyLevel, Order, ProfileSettings,
@@ -865,9 +865,10 @@ impl Core {
         }
     }
 
-    /// Applies an executor's report: the engine's positions and risk, the
-    /// store (fill, position and round trip in one transaction, or the
-    /// rejection), the skip log, and the owner's notifications.
+    /// Applies an executor's report: the engine's positions and risk, then
+    /// in one store transaction the settlement (the fill, position and
+    /// round trip, or the rejection), its skip-log entry and the owner's
+    /// notifications, so whoever sees the order settled also sees why.
     pub async fn apply_execution(&self, order: &Order, exec: Execution) -> anyhow::Result<()> {
         use std::sync::atomic::Ordering::Relaxed;
         let outcome = self.engine().on_execution(order, &exec);
@@ -880,21 +881,8 @@ impl Core {
         } = outcome;
         let name = self.profile_name(order.profile);
         let mut notes: Vec<(UserRef, OutboxPayload)> = Vec::new();
-        match (&exec, fill, position) {
+        let settled = match (&exec, fill, position) {
             (Execution::Rejected { reason, at_ms }, _, _) => {
-                let rejected = self
-                    .store
-                    .reject_order(&order.key, *reason, *at_ms)
-                    .await
-                    .context("record the rejection")?;
-                if !rejected {
-                    // Settled before (filled or rejected): the store is the
-                    // truth, and nothing new is told.
-                    tracing::info!(key = %order.key, ?reason, "order already settled; rejection not recorded");
-                    self.resync(order).await?;
-                    return Ok(());
-                }
-                self.counters.rejects.fetch_add(1, Relaxed);
                 if *reason != SkipReason::Duplicate {
                     notes.push((
                         order.user,
@@ -905,52 +893,87 @@ impl Core {
                         },
                     ));
                 }
+                notes.extend(self.risk_payloads(risk));
+                let then = self.aftermath(record, notes).await;
+                let rejected = self
+                    .store
+                    .reject_order(&order.key, *reason, *at_ms, &then)
+                    .await
+                    .context("record the rejection")?;
+                if rejected {
+                    self.counters.rejects.fetch_add(1, Relaxed);
+                } else {
+                    // Settled before (filled or rejected): the store is the
+                    // truth, and nothing new is told.
+                    tracing::info!(key = %order.key, ?reason, "order already settled; rejection not recorded");
+                }
+                (rejected, then.notices.is_empty())
             }
             (Execution::Filled { .. }, Some(fill), Some(position)) => {
-                let inserted = self
-                    .store
-                    .record_fill(&fill, &position, closed.as_ref())
-                    .await
-                    .context("record the fill")?;
-                if !inserted {
-                    // Already recorded by an earlier run, or a paper fill of
-                    // an order settled as rejected: the store is the truth,
-                    // and nothing new is told.
-                    tracing::info!(key = %order.key, "order already settled; fill not recorded");
-                    self.resync(order).await?;
-                    return Ok(());
-                }
-                self.counters.fills.fetch_add(1, Relaxed);
                 notes.push((
                     order.user,
                     OutboxPayload::Fill {
-                        fill,
+                        fill: fill.clone(),
                         profile_name: name.clone(),
                     },
                 ));
-                if let Some(trip) = closed
+                if let Some(trip) = &closed
                     && trip.roi_bps() >= BIG_WIN_BPS
                 {
                     notes.push((
                         order.user,
                         OutboxPayload::Closed {
-                            trip,
+                            trip: trip.clone(),
                             profile_name: name.clone(),
                         },
                     ));
                 }
+                notes.extend(self.risk_payloads(risk));
+                let then = self.aftermath(record, notes).await;
+                let inserted = self
+                    .store
+                    .record_fill(&fill, &position, closed.as_ref(), &then)
+                    .await
+                    .context("record the fill")?;
+                if inserted {
+                    self.counters.fills.fetch_add(1, Relaxed);
+                } else {
+                    // Already recorded by an earlier run, or a paper fill of
+                    // an order settled as rejected: the store is the truth,
+                    // and nothing new is told.
+                    tracing::info!(key = %order.key, "order already settled; fill not recorded");
+                }
+                (inserted, then.notices.is_empty())
             }
             (Execution::Filled { .. }, fill, _) => {
                 tracing::warn!(key = %order.key, ?fill, "a fill without a position; not recorded");
+                self.store
+                    .log_decisions(&[record])
+                    .await
+                    .context("log the execution")?;
+                self.risk_notices(risk).await?;
+                return Ok(());
             }
+        };
+        match settled {
+            (false, _) => self.resync(order).await?,
+            (true, false) => self.outbox.notify_one(),
+            (true, true) => {}
         }
-        self.store
-            .log_decisions(&[record])
-            .await
-            .context("log the execution")?;
-        self.notify(notes).await?;
-        self.risk_notices(risk).await?;
         Ok(())
+    }
+
+    /// The skip-log entry and notifications that go with a settlement.
+    async fn aftermath(
+        &self,
+        record: DecisionRecord,
+        notes: Vec<(UserRef, OutboxPayload)>,
+    ) -> Aftermath {
+        Aftermath {
+            decisions: vec![record],
+            notices: self.messages(notes).await,
+            now_ms: self.now_ms(),
+        }
     }
 
     /// Puts the engine's position of an order back as the store has it.
@@ -985,8 +1008,12 @@ impl Core {
     }
 
     async fn risk_notices(&self, risk: Vec<RiskNotice>) -> anyhow::Result<usize> {
-        let queue = risk
-            .into_iter()
+        let queue = self.risk_payloads(risk);
+        self.notify(queue).await
+    }
+
+    fn risk_payloads(&self, risk: Vec<RiskNotice>) -> Vec<(UserRef, OutboxPayload)> {
+        risk.into_iter()
             .map(|n| {
                 tracing::info!(profile = %n.profile, event = ?n.event, "risk state changed");
                 (
@@ -998,16 +1025,28 @@ impl Core {
                     },
                 )
             })
-            .collect();
-        self.notify(queue).await
+            .collect()
     }
 
     /// Queues messages to their users' private chats, as each user's
     /// notification switches say (off: dropped; silent: no sound).
     async fn notify(&self, queue: Vec<(UserRef, OutboxPayload)>) -> anyhow::Result<usize> {
-        if queue.is_empty() {
+        let messages = self.messages(queue).await;
+        if messages.is_empty() {
             return Ok(0);
         }
+        let n = messages.len();
+        self.store
+            .enqueue(&messages, self.now_ms())
+            .await
+            .context("queue messages")?;
+        self.outbox.notify_one();
+        Ok(n)
+    }
+
+    /// The messages for `queue`, as each user's notification switches say
+    /// (off: dropped; silent: no sound).
+    async fn messages(&self, queue: Vec<(UserRef, OutboxPayload)>) -> Vec<NewMessage> {
         let mut messages = Vec::with_capacity(queue.len());
         for (user, payload) in queue {
             let level = self.prefs_of(user).await.level(payload.kind());
@@ -1021,16 +1060,7 @@ impl Core {
                 silent: level == NotifyLevel::Silent,
             });
         }
-        if messages.is_empty() {
-            return Ok(0);
-        }
-        let n = messages.len();
-        self.store
-            .enqueue(&messages, self.now_ms())
-            .await
-            .context("queue messages")?;
-        self.outbox.notify_one();
-        Ok(n)
+        messages
     }
 
     async fn prefs_of(&self, user: UserRef) -> crate::domain::NotifyPrefs {

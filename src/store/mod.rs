@@ -29,8 +29,8 @@ use sqlx::sqlite::{
 };
 
 use crate::domain::ports::{
-    Balances, KeyRecord, NewMessage, OrderRecord, OrderStatus, OutboxMessage, PENDING_PER_CHAT,
-    Store, UserRecord,
+    Aftermath, Balances, KeyRecord, NewMessage, OrderRecord, OrderStatus, OutboxMessage,
+    PENDING_PER_CHAT, Store, UserRecord,
 };
 use crate::domain::{
     Address, DecisionRecord, Fill, Follow, IdempotencyKey, Mint, NotifyPrefs, Order, Overrides,
@@ -129,6 +129,80 @@ macro_rules! with_pool {
             Pool::Postgres($pool) => $body,
         }
     };
+}
+
+/// Appends skip-log rows, `(record, verdict JSON)` pairs from
+/// [`decision_rows`], through the open transaction `$tx`.
+macro_rules! insert_decisions {
+    ($tx:expr, $rows:expr) => {
+        for chunk in $rows.chunks(ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO decisions (profile_id, user_platform, user_id, leader, mint, side, \
+                 signature, at_ms, verdict) ",
+            );
+            q.push_values(chunk, |mut b, (r, verdict)| {
+                b.push_bind(r.profile.0)
+                    .push_bind(r.user.platform.as_str())
+                    .push_bind(r.user.id)
+                    .push_bind(r.leader.to_string())
+                    .push_bind(r.mint.to_string())
+                    .push_bind(r.side.as_str())
+                    .push_bind(r.signature.as_ref().map(|s| s.as_str().to_owned()))
+                    .push_bind(r.at_ms)
+                    .push_bind(verdict.as_str());
+            });
+            q.build()
+                .execute(&mut *$tx)
+                .await
+                .context("inserting a batch of decisions")?;
+        }
+    };
+}
+
+/// Queues outbox rows, `(message, payload JSON)` pairs from
+/// [`message_rows`], through the open transaction `$tx`; evaluates to
+/// their ids.
+macro_rules! insert_messages {
+    ($tx:expr, $rows:expr, $now_ms:expr) => {{
+        let mut ids: Vec<i64> = Vec::with_capacity($rows.len());
+        for chunk in $rows.chunks(ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO outbox (chat_platform, chat_id, user_platform, user_id, payload, \
+                 silent, created_ms) ",
+            );
+            q.push_values(chunk, |mut b, (m, payload)| {
+                b.push_bind(m.chat.platform.as_str())
+                    .push_bind(m.chat.id)
+                    .push_bind(m.user.platform.as_str())
+                    .push_bind(m.user.id)
+                    .push_bind(payload.as_str())
+                    .push_bind(m.silent)
+                    .push_bind($now_ms);
+            });
+            q.push(" RETURNING id");
+            let got: Vec<i64> = q
+                .build_query_scalar()
+                .fetch_all(&mut *$tx)
+                .await
+                .context("inserting a batch of messages")?;
+            ids.extend(got);
+        }
+        ids
+    }};
+}
+
+fn decision_rows(records: &[DecisionRecord]) -> anyhow::Result<Vec<(&DecisionRecord, String)>> {
+    records
+        .iter()
+        .map(|r| Ok((r, to_json(&r.verdict, "a verdict")?)))
+        .collect()
+}
+
+fn message_rows(messages: &[NewMessage]) -> anyhow::Result<Vec<(&NewMessage, String)>> {
+    messages
+        .iter()
+        .map(|m| Ok((m, to_json(&m.payload, "an outbox payload")?)))
+        .collect()
 }
 
 /// Opens the database at `database_url` and brings its schema up to date.
@@ -709,22 +783,38 @@ impl Store for SqlStore {
         key: &IdempotencyKey,
         reason: SkipReason,
         now_ms: i64,
+        then: &Aftermath,
     ) -> anyhow::Result<bool> {
         let reason = to_json(&reason, "a skip reason")?;
-        let done = with_pool!(self, pool => {
-            sqlx::query(
+        let (decisions, notices) = (
+            decision_rows(&then.decisions)?,
+            message_rows(&then.notices)?,
+        );
+        let done = with_pool!(self, pool => async {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            let done = sqlx::query(
                 "UPDATE orders SET status = 'rejected', reason = $2, updated_ms = $3
                  WHERE order_key = $1 AND status IN ('pending', 'sent')",
             )
             .bind(key.as_str())
             .bind(&reason)
             .bind(now_ms)
-            .execute(pool)
+            .execute(&mut *tx)
             .await
-            .map(|d| d.rows_affected())
-        })
+            .context("marking the order rejected")?
+            .rows_affected();
+            if done != 1 {
+                tx.rollback().await.context("ending the transaction")?;
+                return anyhow::Ok(false);
+            }
+            insert_decisions!(tx, decisions);
+            insert_messages!(tx, notices, then.now_ms);
+            tx.commit().await.context("committing")?;
+            anyhow::Ok(true)
+        }
+        .await)
         .with_context(|| format!("rejecting order {key}"))?;
-        Ok(done == 1)
+        Ok(done)
     }
 
     async fn get_order(&self, key: &IdempotencyKey) -> anyhow::Result<Option<OrderRecord>> {
@@ -754,6 +844,7 @@ impl Store for SqlStore {
         fill: &Fill,
         position_after: &Position,
         closed: Option<&RoundTrip>,
+        then: &Aftermath,
     ) -> anyhow::Result<bool> {
         ensure!(
             (
@@ -782,6 +873,10 @@ impl Store for SqlStore {
             .transpose()?;
         let p = PositionColumns::of(position_after)?;
         let trip = closed.map(TripColumns::of).transpose()?;
+        let (decisions, notices) = (
+            decision_rows(&then.decisions)?,
+            message_rows(&then.notices)?,
+        );
         let inserted = with_pool!(self, pool => async {
             let mut tx = pool.begin().await.context("starting a transaction")?;
             // The order first: its row stays locked to the end, so a
@@ -910,6 +1005,8 @@ impl Store for SqlStore {
                 .await
                 .context("recording the round trip")?;
             }
+            insert_decisions!(tx, decisions);
+            insert_messages!(tx, notices, then.now_ms);
             tx.commit().await.context("committing")?;
             anyhow::Ok(true)
         }
@@ -1059,33 +1156,10 @@ impl Store for SqlStore {
         if records.is_empty() {
             return Ok(());
         }
-        let mut rows = Vec::with_capacity(records.len());
-        for r in records {
-            rows.push((r, to_json(&r.verdict, "a verdict")?));
-        }
+        let rows = decision_rows(records)?;
         with_pool!(self, pool => async {
             let mut tx = pool.begin().await.context("starting a transaction")?;
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO decisions (profile_id, user_platform, user_id, leader, mint, side, \
-                     signature, at_ms, verdict) ",
-                );
-                q.push_values(chunk, |mut b, (r, verdict)| {
-                    b.push_bind(r.profile.0)
-                        .push_bind(r.user.platform.as_str())
-                        .push_bind(r.user.id)
-                        .push_bind(r.leader.to_string())
-                        .push_bind(r.mint.to_string())
-                        .push_bind(r.side.as_str())
-                        .push_bind(r.signature.as_ref().map(|s| s.as_str().to_owned()))
-                        .push_bind(r.at_ms)
-                        .push_bind(verdict.as_str());
-                });
-                q.build()
-                    .execute(&mut *tx)
-                    .await
-                    .context("inserting a batch of decisions")?;
-            }
+            insert_decisions!(tx, rows);
             tx.commit().await.context("committing")?;
             anyhow::Ok(())
         }
@@ -1238,35 +1312,10 @@ impl Store for SqlStore {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
-        let mut rows = Vec::with_capacity(messages.len());
-        for m in messages {
-            rows.push((m, to_json(&m.payload, "an outbox payload")?));
-        }
+        let rows = message_rows(messages)?;
         let mut ids: Vec<i64> = with_pool!(self, pool => async {
             let mut tx = pool.begin().await.context("starting a transaction")?;
-            let mut ids = Vec::with_capacity(rows.len());
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO outbox (chat_platform, chat_id, user_platform, user_id, payload, \
-                     silent, created_ms) ",
-                );
-                q.push_values(chunk, |mut b, (m, payload)| {
-                    b.push_bind(m.chat.platform.as_str())
-                        .push_bind(m.chat.id)
-                        .push_bind(m.user.platform.as_str())
-                        .push_bind(m.user.id)
-                        .push_bind(payload.as_str())
-                        .push_bind(m.silent)
-                        .push_bind(now_ms);
-                });
-                q.push(" RETURNING id");
-                let got: Vec<i64> = q
-                    .build_query_scalar()
-                    .fetch_all(&mut *tx)
-                    .await
-                    .context("inserting a batch of messages")?;
-                ids.extend(got);
-            }
+            let ids = insert_messages!(tx, rows, now_ms);
             tx.commit().await.context("committing")?;
             anyhow::Ok(ids)
         }

@@ -16,7 +16,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use alfabot::domain::ports::{
-    Balances, CopyNote, KeyRecord, NewMessage, OrderRecord, OrderStatus, OutboxMessage,
+    Aftermath, Balances, CopyNote, KeyRecord, NewMessage, OrderRecord, OrderStatus, OutboxMessage,
     OutboxPayload, Store, UserRecord,
 };
 use alfabot::domain::{
@@ -223,6 +223,7 @@ conformance! {
         orders_insert_in_batches_larger_than_one_statement,
         record_fill_is_idempotent,
         record_fill_is_idempotent_under_concurrency,
+        settlements_commit_their_aftermath_once,
         record_fill_moves_then_closes_the_position,
         record_fill_after_the_profile_is_gone,
         save_exit_states_touches_only_open_positions_exit_state,
@@ -1079,6 +1080,7 @@ async fn delete_profile_takes_its_follows_and_keeps_history(store: &dyn Store) {
                 &open.fill(Side::Buy, 100, 1_000, 0, 100),
                 &open.position(1_000, 100, 0, 100, 100),
                 None,
+                &Aftermath::default(),
             )
             .await
             .unwrap()
@@ -1091,6 +1093,7 @@ async fn delete_profile_takes_its_follows_and_keeps_history(store: &dyn Store) {
                 &closed.fill(Side::Buy, 100, 1_000, 0, 200),
                 &closed.position(1_000, 100, 0, 200, 200),
                 None,
+                &Aftermath::default(),
             )
             .await
             .unwrap()
@@ -1101,6 +1104,7 @@ async fn delete_profile_takes_its_follows_and_keeps_history(store: &dyn Store) {
                 &closed.fill(Side::Sell, 150, 1_000, 50, 300),
                 &closed.position(0, 0, 50, 200, 300),
                 Some(&trip),
+                &Aftermath::default(),
             )
             .await
             .unwrap()
@@ -1517,7 +1521,12 @@ async fn orders_move_from_pending_to_sent_filled_or_rejected(store: &dyn Store) 
         need: Lamports(250_000_000),
         have: Lamports(3),
     };
-    assert!(store.reject_order(&o2.key, reason, 4_000).await.unwrap());
+    assert!(
+        store
+            .reject_order(&o2.key, reason, 4_000, &Aftermath::default())
+            .await
+            .unwrap()
+    );
     let rejected = OrderRecord {
         status: OrderStatus::Rejected,
         reason: Some(reason),
@@ -1530,7 +1539,7 @@ async fn orders_move_from_pending_to_sent_filled_or_rejected(store: &dyn Store) 
     );
     assert!(
         !store
-            .reject_order(&o2.key, SkipReason::Expired, 4_500)
+            .reject_order(&o2.key, SkipReason::Expired, 4_500, &Aftermath::default())
             .await
             .unwrap(),
         "the first reason stays"
@@ -1560,7 +1569,8 @@ async fn orders_move_from_pending_to_sent_filled_or_rejected(store: &dyn Store) 
             .record_fill(
                 &fill,
                 &t1.position(7_000_000_000, 250_000_000, 0, 5_000, 5_000),
-                None
+                None,
+                &Aftermath::default()
             )
             .await
             .unwrap()
@@ -1576,7 +1586,7 @@ async fn orders_move_from_pending_to_sent_filled_or_rejected(store: &dyn Store) 
     );
     assert!(
         !store
-            .reject_order(&o1.key, SkipReason::Duplicate, 6_000)
+            .reject_order(&o1.key, SkipReason::Duplicate, 6_000, &Aftermath::default())
             .await
             .unwrap()
     );
@@ -1606,7 +1616,12 @@ async fn orders_move_from_pending_to_sent_filled_or_rejected(store: &dyn Store) 
     );
     assert!(
         !store
-            .reject_order(&unknown, SkipReason::Interrupted, 7_000)
+            .reject_order(
+                &unknown,
+                SkipReason::Interrupted,
+                7_000,
+                &Aftermath::default()
+            )
             .await
             .unwrap()
     );
@@ -1633,14 +1648,24 @@ async fn settled_orders_are_not_flipped(store: &dyn Store) {
     // Paper: rejected (interrupted), then its fill comes late: refused.
     assert!(
         store
-            .reject_order(&po.key, SkipReason::Interrupted, 2_000)
+            .reject_order(
+                &po.key,
+                SkipReason::Interrupted,
+                2_000,
+                &Aftermath::default()
+            )
             .await
             .unwrap()
     );
     let late = paper.fill(Side::Buy, 100, 1_000, 0, 3_000);
     assert!(
         !store
-            .record_fill(&late, &paper.position(1_000, 100, 0, 3_000, 3_000), None)
+            .record_fill(
+                &late,
+                &paper.position(1_000, 100, 0, 3_000, 3_000),
+                None,
+                &Aftermath::default()
+            )
             .await
             .unwrap(),
         "a paper fill does not land on a rejected order"
@@ -1656,7 +1681,7 @@ async fn settled_orders_are_not_flipped(store: &dyn Store) {
     // Live: given up as expired, then the chain shows it landed.
     assert!(
         store
-            .reject_order(&lo.key, SkipReason::Expired, 2_000)
+            .reject_order(&lo.key, SkipReason::Expired, 2_000, &Aftermath::default())
             .await
             .unwrap()
     );
@@ -1669,7 +1694,12 @@ async fn settled_orders_are_not_flipped(store: &dyn Store) {
         mode: Mode::Live,
         ..live.position(2_000, 200, 0, 4_000, 4_000)
     };
-    assert!(store.record_fill(&landed, &position, None).await.unwrap());
+    assert!(
+        store
+            .record_fill(&landed, &position, None, &Aftermath::default())
+            .await
+            .unwrap()
+    );
     let rec = store.get_order(&lo.key).await.unwrap().unwrap();
     assert_eq!(
         (rec.status, rec.reason, rec.updated_ms),
@@ -1685,7 +1715,12 @@ async fn settled_orders_are_not_flipped(store: &dyn Store) {
     // Filled stays filled: a rejection is refused, a replayed fill too.
     assert!(
         !store
-            .reject_order(&lo.key, SkipReason::Interrupted, 5_000)
+            .reject_order(
+                &lo.key,
+                SkipReason::Interrupted,
+                5_000,
+                &Aftermath::default()
+            )
             .await
             .unwrap()
     );
@@ -1695,7 +1730,12 @@ async fn settled_orders_are_not_flipped(store: &dyn Store) {
     );
     assert!(
         !store
-            .record_fill(&landed, &live.position(1, 1, 0, 4_000, 5_000), None)
+            .record_fill(
+                &landed,
+                &live.position(1, 1, 0, 4_000, 5_000),
+                None,
+                &Aftermath::default()
+            )
             .await
             .unwrap()
     );
@@ -1718,7 +1758,12 @@ async fn orders_keep_every_rejection_reason(store: &dyn Store) {
             .all(|&new| new)
     );
     for (order, reason) in orders.iter().zip(&reasons) {
-        assert!(store.reject_order(&order.key, *reason, 20).await.unwrap());
+        assert!(
+            store
+                .reject_order(&order.key, *reason, 20, &Aftermath::default())
+                .await
+                .unwrap()
+        );
     }
     for (order, reason) in orders.iter().zip(&reasons) {
         let stored = store.get_order(&order.key).await.unwrap().unwrap();
@@ -1791,7 +1836,12 @@ async fn record_fill_is_idempotent(store: &dyn Store) {
     let buy = trade.fill(Side::Buy, 100_000_000, 3_000_000_000, 0, 1_000);
     let position = trade.position(3_000_000_000, 100_000_000, 0, 1_000, 1_000);
 
-    assert!(store.record_fill(&buy, &position, None).await.unwrap());
+    assert!(
+        store
+            .record_fill(&buy, &position, None, &Aftermath::default())
+            .await
+            .unwrap()
+    );
     let filled = store.get_order(&order.key).await.unwrap();
 
     // A second call with the same key changes nothing: not the fill, the
@@ -1799,7 +1849,7 @@ async fn record_fill_is_idempotent(store: &dyn Store) {
     let replayed_position = trade.position(6_000_000_000, 200_000_000, 0, 1_000, 2_000);
     assert!(
         !store
-            .record_fill(&buy, &replayed_position, None)
+            .record_fill(&buy, &replayed_position, None, &Aftermath::default())
             .await
             .unwrap(),
         "same order key"
@@ -1815,7 +1865,8 @@ async fn record_fill_is_idempotent(store: &dyn Store) {
             .record_fill(
                 &changed,
                 &trade.position(0, 0, 0, 1_000, 9_000),
-                Some(&closing)
+                Some(&closing),
+                &Aftermath::default()
             )
             .await
             .unwrap(),
@@ -1845,7 +1896,8 @@ async fn record_fill_is_idempotent(store: &dyn Store) {
             .record_fill(
                 &sell,
                 &trade.position(0, 0, -50_000_000, 1_000, 2_000),
-                Some(&trip)
+                Some(&trip),
+                &Aftermath::default()
             )
             .await
             .unwrap()
@@ -1855,7 +1907,8 @@ async fn record_fill_is_idempotent(store: &dyn Store) {
             .record_fill(
                 &sell,
                 &trade.position(0, 0, -50_000_000, 1_000, 2_000),
-                Some(&trip)
+                Some(&trip),
+                &Aftermath::default()
             )
             .await
             .unwrap()
@@ -1868,6 +1921,7 @@ async fn record_fill_is_idempotent(store: &dyn Store) {
                 &bob.fill(Side::Buy, 100, 1_000, 0, 1_000),
                 &bob.position(1_000, 100, 0, 1_000, 1_000),
                 None,
+                &Aftermath::default(),
             )
             .await
             .unwrap()
@@ -1884,9 +1938,11 @@ async fn record_fill_is_idempotent_under_concurrency(store: &dyn Store) {
     let buy = trade.fill(Side::Buy, 100, 1_000, 0, 1_000);
     let position = trade.position(1_000, 100, 0, 1_000, 1_000);
 
-    let outcomes =
-        futures_util::future::join_all((0..8).map(|_| store.record_fill(&buy, &position, None)))
-            .await;
+    let none = Aftermath::default();
+    let outcomes = futures_util::future::join_all(
+        (0..8).map(|_| store.record_fill(&buy, &position, None, &none)),
+    )
+    .await;
     let inserted = outcomes
         .into_iter()
         .map(|r| r.expect("a concurrent record_fill failed"))
@@ -1895,6 +1951,81 @@ async fn record_fill_is_idempotent_under_concurrency(store: &dyn Store) {
     assert_eq!(inserted, 1, "exactly one concurrent call records the fill");
     assert_eq!(store.fills_of(ALICE, 10).await.unwrap().len(), 1);
     assert_eq!(store.open_positions(ALICE).await.unwrap(), vec![position]);
+}
+
+/// A settlement's skip-log entries and notices commit with it and only
+/// with it: rejecting a settled order, a paper fill of a rejected order and
+/// all but one of eight concurrent copies of a fill write none of theirs.
+async fn settlements_commit_their_aftermath_once(store: &dyn Store) {
+    given_users(store, &[ALICE]).await;
+    let p = given_profile(store, ALICE, "main", 1).await;
+    let private = ChatRef::new(Platform::Telegram, ALICE.id);
+    // The decision and the notice of one aftermath share their time.
+    let then = |mint: u8, at: i64| Aftermath {
+        decisions: vec![decision(&p, 1, mint, at, skipped(SkipReason::Expired))],
+        notices: vec![message(private, ALICE, alert(ALICE, at), false)],
+        now_ms: at,
+    };
+    let (given_up, landed) = (Trade::new(&p, 1, 2, 1), Trade::new(&p, 1, 3, 2));
+    let (go, lo) = (given_up.order(Side::Buy, 1), landed.order(Side::Buy, 1));
+    store
+        .insert_orders(&[go.clone(), lo.clone()], 1_000)
+        .await
+        .unwrap();
+
+    let rejected = then(2, 2_000);
+    assert!(
+        store
+            .reject_order(&go.key, SkipReason::Expired, 2_000, &rejected)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .reject_order(&go.key, SkipReason::Interrupted, 2_100, &then(2, 2_100))
+            .await
+            .unwrap()
+    );
+    let never_ran = given_up.fill(Side::Buy, 100, 1_000, 0, 2_200);
+    assert!(
+        !store
+            .record_fill(
+                &never_ran,
+                &given_up.position(1_000, 100, 0, 2_200, 2_200),
+                None,
+                &then(2, 2_200),
+            )
+            .await
+            .unwrap()
+    );
+
+    let buy = landed.fill(Side::Buy, 100, 1_000, 0, 3_000);
+    let position = landed.position(1_000, 100, 0, 3_000, 3_000);
+    let each: Vec<Aftermath> = (0..8).map(|i| then(3, 3_000 + i)).collect();
+    let inserted = futures_util::future::join_all(
+        each.iter()
+            .map(|then| store.record_fill(&buy, &position, None, then)),
+    )
+    .await
+    .into_iter()
+    .map(|r| r.expect("a concurrent record_fill failed"))
+    .filter(|&inserted| inserted)
+    .count();
+    assert_eq!(inserted, 1);
+
+    let logged = store.decisions_of(ALICE, None, 10).await.unwrap();
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    assert_eq!(logged[1], rejected.decisions[0]);
+    let won = logged[0].at_ms;
+    assert!((3_000..3_008).contains(&won), "{won}");
+    let told: Vec<OutboxPayload> = store
+        .pending(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.payload)
+        .collect();
+    assert_eq!(told, vec![alert(ALICE, 2_000), alert(ALICE, won)]);
 }
 
 async fn record_fill_moves_then_closes_the_position(store: &dyn Store) {
@@ -1990,7 +2121,12 @@ async fn record_fill_moves_then_closes_the_position(store: &dyn Store) {
         ),
     ];
     for (fill, after) in &steps {
-        assert!(store.record_fill(fill, after, None).await.unwrap());
+        assert!(
+            store
+                .record_fill(fill, after, None, &Aftermath::default())
+                .await
+                .unwrap()
+        );
         assert_eq!(
             store.open_positions(ALICE).await.unwrap(),
             vec![after.clone()]
@@ -2020,7 +2156,7 @@ async fn record_fill_moves_then_closes_the_position(store: &dyn Store) {
     let closed = position(&p, 0, 0, 30, (300, 3_000), 330, 4_000, exit(2));
     assert!(
         store
-            .record_fill(&close, &closed, Some(&trip))
+            .record_fill(&close, &closed, Some(&trip), &Aftermath::default())
             .await
             .unwrap()
     );
@@ -2045,7 +2181,7 @@ async fn record_fill_moves_then_closes_the_position(store: &dyn Store) {
     let straggler = fill(5, Side::Sell, 1, 0, 0, 4_100, Some(ExitReason::Trailing));
     assert!(
         store
-            .record_fill(&straggler, &closed, Some(&trip))
+            .record_fill(&straggler, &closed, Some(&trip), &Aftermath::default())
             .await
             .unwrap()
     );
@@ -2055,7 +2191,12 @@ async fn record_fill_moves_then_closes_the_position(store: &dyn Store) {
     let reopened = leg(6).position(500, 60, 0, 5_000, 5_000);
     assert!(
         store
-            .record_fill(&leg(6).fill(Side::Buy, 60, 500, 0, 5_000), &reopened, None)
+            .record_fill(
+                &leg(6).fill(Side::Buy, 60, 500, 0, 5_000),
+                &reopened,
+                None,
+                &Aftermath::default()
+            )
             .await
             .unwrap()
     );
@@ -2077,7 +2218,7 @@ async fn record_fill_moves_then_closes_the_position(store: &dyn Store) {
         Trade::new(&other, 1, 2, 7).position(1, 1, 0, 6_000, 6_000),
     ] {
         let err = store
-            .record_fill(&stray, &elsewhere, None)
+            .record_fill(&stray, &elsewhere, None, &Aftermath::default())
             .await
             .unwrap_err();
         assert!(format!("{err:#}").contains("fill's own"), "{err:#}");
@@ -2102,7 +2243,12 @@ async fn record_fill_after_the_profile_is_gone(store: &dyn Store) {
     let buy = trade.fill(Side::Buy, 100, 1_000, 0, 10);
     assert!(
         store
-            .record_fill(&buy, &trade.position(1_000, 100, 0, 10, 10), None)
+            .record_fill(
+                &buy,
+                &trade.position(1_000, 100, 0, 10, 10),
+                None,
+                &Aftermath::default()
+            )
             .await
             .is_err()
     );
@@ -2115,7 +2261,12 @@ async fn record_fill_after_the_profile_is_gone(store: &dyn Store) {
     let trip = trade.trip(10, 20, 100, 150, ExitReason::LeaderSold);
     assert!(
         store
-            .record_fill(&sell, &trade.position(0, 0, 50, 10, 20), Some(&trip))
+            .record_fill(
+                &sell,
+                &trade.position(0, 0, 50, 10, 20),
+                Some(&trip),
+                &Aftermath::default()
+            )
             .await
             .unwrap()
     );
@@ -2145,7 +2296,12 @@ async fn save_exit_states_touches_only_open_positions_exit_state(store: &dyn Sto
             0,
             position.opened_ms,
         );
-        assert!(store.record_fill(&fill, position, None).await.unwrap());
+        assert!(
+            store
+                .record_fill(&fill, position, None, &Aftermath::default())
+                .await
+                .unwrap()
+        );
     }
     store.save_exit_states(&[]).await.unwrap();
 
@@ -2224,7 +2380,12 @@ async fn save_exit_states_touches_only_open_positions_exit_state(store: &dyn Sto
     let sell = a.fill(Side::Sell, 150, 1_000, 50, 6_000);
     assert!(
         store
-            .record_fill(&sell, &a.position(0, 0, 50, 1_000, 6_000), None)
+            .record_fill(
+                &sell,
+                &a.position(0, 0, 50, 1_000, 6_000),
+                None,
+                &Aftermath::default()
+            )
             .await
             .unwrap()
     );
@@ -2235,7 +2396,8 @@ async fn save_exit_states_touches_only_open_positions_exit_state(store: &dyn Sto
             .record_fill(
                 &again_trade.fill(Side::Buy, 70, 500, 0, 7_000),
                 &reopened,
-                None
+                None,
+                &Aftermath::default()
             )
             .await
             .unwrap()
@@ -2267,7 +2429,12 @@ async fn open_positions_per_user_and_overall(store: &dyn Store) {
         let n = u64::try_from(i).unwrap() + 1;
         let position = trade.position(1_000 * n, 100 * n, 0, *at, *at);
         let fill = trade.fill(Side::Buy, 100 * n, 1_000 * n, 0, *at);
-        assert!(store.record_fill(&fill, &position, None).await.unwrap());
+        assert!(
+            store
+                .record_fill(&fill, &position, None, &Aftermath::default())
+                .await
+                .unwrap()
+        );
         opened.push(position);
     }
 
@@ -2307,7 +2474,12 @@ async fn fills_newest_first_with_limit(store: &dyn Store) {
         };
         assert!(
             store
-                .record_fill(&fill, &trade.position(1, 1, 0, 1_000, at), None)
+                .record_fill(
+                    &fill,
+                    &trade.position(1, 1, 0, 1_000, at),
+                    None,
+                    &Aftermath::default()
+                )
                 .await
                 .unwrap()
         );
@@ -2323,7 +2495,12 @@ async fn fills_newest_first_with_limit(store: &dyn Store) {
     };
     assert!(
         store
-            .record_fill(&side_fill, &side.position(0, 0, 1, 3_000, 3_500), None)
+            .record_fill(
+                &side_fill,
+                &side.position(0, 0, 1, 3_000, 3_500),
+                None,
+                &Aftermath::default()
+            )
             .await
             .unwrap()
     );
@@ -2334,6 +2511,7 @@ async fn fills_newest_first_with_limit(store: &dyn Store) {
             &bob.fill(Side::Buy, 1, 1, 0, 9_000),
             &bob.position(1, 1, 0, 9_000, 9_000),
             None,
+            &Aftermath::default(),
         )
         .await
         .unwrap();
@@ -2372,7 +2550,12 @@ async fn fills_since_and_entered_mints(store: &dyn Store) {
             Side::Buy => trade.position(1_000, 100, 0, at, at),
             Side::Sell => trade.position(0, 0, 0, at, at),
         };
-        assert!(store.record_fill(&fill, &after, None).await.unwrap());
+        assert!(
+            store
+                .record_fill(&fill, &after, None, &Aftermath::default())
+                .await
+                .unwrap()
+        );
         fills.push(fill);
     }
     let since = |ms: i64| {
@@ -2443,7 +2626,8 @@ async fn round_trips_per_profile_or_all_since(store: &dyn Store) {
                 .record_fill(
                     &sell,
                     &trade.position(0, 0, trip.pnl, closed_ms - 500, closed_ms),
-                    Some(&trip)
+                    Some(&trip),
+                    &Aftermath::default()
                 )
                 .await
                 .unwrap()
@@ -3594,7 +3778,12 @@ async fn migration_0003_moves_old_data_into_main_profiles(url: String) {
         store.fills_of(DISCORD_ALICE, 10).await.unwrap(),
         vec![discord_buy]
     );
-    assert!(!store.record_fill(&buy, &position, None).await.unwrap());
+    assert!(
+        !store
+            .record_fill(&buy, &position, None, &Aftermath::default())
+            .await
+            .unwrap()
+    );
     let mut entered = store.entered_mints().await.unwrap();
     entered.sort();
     let mut expected = vec![(main.id, wallet(20)), (discord_main.id, wallet(21))];
