@@ -7,7 +7,7 @@ use super::i18n::t;
 use super::trading::{self, pnl};
 use super::view::{Button, View};
 use crate::domain::money::format_sol;
-use crate::domain::ports::OutboxPayload;
+use crate::domain::ports::{Discovered, OutboxPayload};
 use crate::domain::{Follow, Lamports, Locale, Profile, TokenAmount, WalletAddress};
 use crate::engine::analytics::{
     AnalyticsConfig, Flag, LeaderRow, Metric, Stats, Tier, WalletCard, Window,
@@ -649,6 +649,65 @@ pub fn tier_change(
     ))
 }
 
+/// Wallets the daily digest lists by name (the rest are counted).
+const DIGEST_SHOWN: usize = 10;
+
+/// The daily digest of wallets new to the top of the leaderboards, with a
+/// follow button for each one listed.
+#[must_use]
+pub fn digest(locale: Locale, day_ms: i64, wallets: &[Discovered]) -> View {
+    let mut lines = vec![t(
+        locale,
+        "digest.header",
+        &[
+            ("date", &trading::date(day_ms)),
+            ("n", &wallets.len().to_string()),
+        ],
+    )];
+    let shown = &wallets[..wallets.len().min(DIGEST_SHOWN)];
+    for (i, d) in shown.iter().enumerate() {
+        lines.push(t(
+            locale,
+            "digest.line",
+            &[
+                ("n", &(i + 1).to_string()),
+                ("wallet", &d.wallet.to_string()),
+                ("rank", &d.rank.to_string()),
+                ("metric", &metric_label(locale, d.metric)),
+                ("window", &window_label(locale, d.window)),
+            ],
+        ));
+    }
+    if wallets.len() > shown.len() {
+        lines.push(t(
+            locale,
+            "board.more",
+            &[("n", &(wallets.len() - shown.len()).to_string())],
+        ));
+    }
+    lines.push(t(locale, "digest.hint", &[]));
+    let mut view = View::text(lines.join("\n"));
+    let buttons: Vec<Button> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Button {
+            label: t(
+                locale,
+                "button.follow",
+                &[
+                    ("rank", &(i + 1).to_string()),
+                    ("wallet", &d.wallet.short()),
+                ],
+            ),
+            action: Action::Follow(d.wallet),
+        })
+        .collect();
+    for pair in buttons.chunks(2) {
+        view = view.with_row(pair.to_vec());
+    }
+    view
+}
+
 /// An outbox message, rendered in the recipient's locale at delivery time.
 #[must_use]
 pub fn outbox(locale: Locale, payload: &OutboxPayload) -> View {
@@ -681,6 +740,7 @@ pub fn outbox(locale: Locale, payload: &OutboxPayload) -> View {
             event,
             at_ms: _,
         } => trading::risk(locale, profile_name, event),
+        OutboxPayload::Discoveries { day_ms, wallets } => digest(locale, *day_ms, wallets),
     }
 }
 
@@ -878,6 +938,39 @@ mod tests {
         assert!(last.starts_with("🆕 New in the top lists today:"), "{last}");
         assert!(last.contains(&w(5).short()) && !last.contains(&w(6).short()));
         assert!(last.ends_with("+2 more"), "{last}");
+    }
+
+    #[test]
+    fn the_daily_digest_lists_ten_wallets_with_follow_buttons() {
+        let found: Vec<Discovered> = (1..=12)
+            .map(|n| Discovered {
+                wallet: w(n),
+                metric: if n == 1 { Metric::Pnl } else { Metric::Score },
+                window: Window::D7,
+                rank: u32::from(n),
+            })
+            .collect();
+        let day = 1_764_892_800_000; // 2025-12-05
+        let v = digest(Locale::En, day, &found);
+        let lines: Vec<&str> = v.text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "🆕 New in the top lists on 2025-12-05: 12 wallets that were not there the day before."
+        );
+        assert_eq!(lines[1], format!("1. {} · #1 by PnL · 7d", w(1)));
+        assert!(lines[10].starts_with(&format!("10. {} · #10 by", w(10))));
+        assert_eq!(lines[11], "+2 more");
+        assert!(!v.text.contains(&w(11).to_string()));
+        let follows: Vec<&Action> = v.buttons.iter().flatten().map(|b| &b.action).collect();
+        assert_eq!(follows.len(), 10);
+        assert_eq!(follows[0], &Action::Follow(w(1)));
+        assert_eq!(v.buttons.len(), 5, "two buttons a row");
+        let es = digest(Locale::Es, day, &found[..1]).text;
+        assert!(
+            es.starts_with("🆕 Nuevas en las clasificaciones el 2025-12-05: 1 "),
+            "{es}"
+        );
+        assert!(!es.contains('{'), "{es}");
     }
 
     #[test]

@@ -135,6 +135,87 @@ pub struct Position {
     pub exit: ExitState,
 }
 
+/// Rolling windows of the leaderboards and wallet cards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Window {
+    H24,
+    D7,
+    D30,
+}
+
+impl Window {
+    pub const ALL: [Self; 3] = [Self::H24, Self::D7, Self::D30];
+
+    #[must_use]
+    pub const fn millis(self) -> i64 {
+        match self {
+            Self::H24 => 24 * 3_600_000,
+            Self::D7 => 7 * 24 * 3_600_000,
+            Self::D30 => 30 * 24 * 3_600_000,
+        }
+    }
+
+    /// Short code for button data and commands: `24h`, `7d`, `30d`.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::H24 => "24h",
+            Self::D7 => "7d",
+            Self::D30 => "30d",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|w| w.code().eq_ignore_ascii_case(s))
+    }
+}
+
+/// What a leaderboard ranks by (higher is better for all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// The Bayesian score (with boosts).
+    Score,
+    /// Realized PnL in the window, lamports.
+    Pnl,
+    Roi,
+    WinRate,
+    Volume,
+}
+
+impl Metric {
+    pub const ALL: [Self; 5] = [
+        Self::Score,
+        Self::Pnl,
+        Self::Roi,
+        Self::WinRate,
+        Self::Volume,
+    ];
+
+    /// Short code: `score`, `pnl`, `roi`, `wr`, `vol`.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Score => "score",
+            Self::Pnl => "pnl",
+            Self::Roi => "roi",
+            Self::WinRate => "wr",
+            Self::Volume => "vol",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.code().eq_ignore_ascii_case(s))
+    }
+}
+
 /// A wallet's tier on the leaderboards (S best).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Tier {

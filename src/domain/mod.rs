@@ -11,7 +11,9 @@ pub mod order;
 pub mod ports;
 pub mod profile;
 
-pub use events::{Alert, ExitState, Fill, Position, Side, Tier, TradeEvent, WalletState};
+pub use events::{
+    Alert, ExitState, Fill, Metric, Position, Side, Tier, TradeEvent, WalletState, Window,
+};
 pub use ids::{
     Address, AddressError, ChatKind, ChatRef, Locale, LocaleError, Mint, Platform, Signature,
     SignatureError, UserRef, WalletAddress,

@@ -473,10 +473,12 @@ pub enum NotifyKind {
     Risk,
     /// Leaderboard tier changes of followed wallets.
     Tiers,
+    /// The daily list of wallets new to the top of the leaderboards.
+    Discoveries,
 }
 
 impl NotifyKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Alerts,
         Self::Fills,
         Self::Exits,
@@ -484,6 +486,7 @@ impl NotifyKind {
         Self::StopLosses,
         Self::Risk,
         Self::Tiers,
+        Self::Discoveries,
     ];
 
     #[must_use]
@@ -496,6 +499,7 @@ impl NotifyKind {
             Self::StopLosses => "sl",
             Self::Risk => "risk",
             Self::Tiers => "tiers",
+            Self::Discoveries => "new",
         }
     }
 

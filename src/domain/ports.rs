@@ -11,10 +11,10 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Address, ChatRef, DecisionRecord, ExitReason, Fill, Follow, IdempotencyKey, Locale, Mint, Mode,
-    NotifyKind, NotifyPrefs, Order, Overrides, Position, Profile, ProfileId, ProfileName,
-    ProfileSettings, RiskEvent, RoundTrip, Signature, SkipReason, Tier, UserRef, Verdict,
-    WalletAddress, WalletState,
+    Address, ChatRef, DecisionRecord, ExitReason, Fill, Follow, IdempotencyKey, Locale, Metric,
+    Mint, Mode, NotifyKind, NotifyPrefs, Order, Overrides, Position, Profile, ProfileId,
+    ProfileName, ProfileSettings, RiskEvent, RoundTrip, Signature, SkipReason, Tier, UserRef,
+    Verdict, WalletAddress, WalletState, Window,
 };
 
 /// Time, injected so the engine and tests are deterministic.
@@ -106,6 +106,22 @@ pub enum OutboxPayload {
         win_rate_after_bps: u32,
         at_ms: i64,
     },
+    /// The daily digest: wallets that entered the top of a leaderboard in
+    /// the UTC day starting at `day_ms`, best placed first.
+    Discoveries {
+        day_ms: i64,
+        wallets: Vec<Discovered>,
+    },
+}
+
+/// A wallet new to the top of a leaderboard: the board and its best rank
+/// there (1 = first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discovered {
+    pub wallet: WalletAddress,
+    pub metric: Metric,
+    pub window: Window,
+    pub rank: u32,
 }
 
 impl OutboxPayload {
@@ -123,6 +139,7 @@ impl OutboxPayload {
             Self::Closed { .. } => NotifyKind::BigWins,
             Self::Risk { .. } => NotifyKind::Risk,
             Self::TierChanged { .. } => NotifyKind::Tiers,
+            Self::Discoveries { .. } => NotifyKind::Discoveries,
         }
     }
 }
@@ -265,6 +282,8 @@ pub trait Store: Send + Sync {
     /// an existing user. Returns the stored record.
     async fn upsert_user(&self, user: &UserRecord) -> anyhow::Result<UserRecord>;
     async fn get_user(&self, user: UserRef) -> anyhow::Result<Option<UserRecord>>;
+    /// Every user, oldest first (the daily digest's recipients).
+    async fn all_users(&self) -> anyhow::Result<Vec<UserRecord>>;
     async fn set_active_profile(&self, user: UserRef, profile: ProfileId) -> anyhow::Result<()>;
     async fn set_notify(&self, user: UserRef, prefs: &NotifyPrefs) -> anyhow::Result<()>;
 

@@ -38,11 +38,12 @@ pub use reports::{DAILY_DAYS, Daily, ProfileStatus, Profit, Status, WHY_LIMIT};
 pub use wallets::{KeyView, MAX_KEYS, WalletError};
 
 use crate::domain::ports::{
-    Aftermath, Clock, NewMessage, OrderRecord, OutboxPayload, SessionStore, Store, UserRecord,
+    Aftermath, Clock, Discovered, NewMessage, OrderRecord, OutboxPayload, SessionStore, Store,
+    UserRecord,
 };
 use crate::domain::{
-    ChatRef, DecisionRecord, Execution, IdempotencyKey, Mode, NotifyLevel, Order, ProfileSettings,
-    SkipReason, TradeEvent, UserRef, WalletAddress,
+    ChatRef, DecisionRecord, Execution, IdempotencyKey, Mode, NotifyKind, NotifyLevel, Order,
+    ProfileSettings, SkipReason, TradeEvent, UserRef, WalletAddress,
 };
 use crate::engine::analytics::{
     AnalyticsConfig, AnalyticsEvent, LeaderRow, Metric, WalletCard, WalletState, Window,
@@ -113,7 +114,60 @@ pub struct Discovery {
     pub at_ms: i64,
 }
 
-/// Discoveries kept for the daily note: the last day's, at most this many.
+/// Days of discoveries waiting for their digest: the day going on and the
+/// one before it (sent when the clock first passes its end).
+#[derive(Debug, Default)]
+struct Digest {
+    /// The day the clock was last seen in; `None` until the first tick.
+    day: Option<i64>,
+    days: std::collections::BTreeMap<i64, HashMap<WalletAddress, Discovered>>,
+}
+
+impl Digest {
+    /// Keeps a discovery under its day, the wallet's best rank only.
+    fn add(&mut self, d: &Discovery) {
+        let day = d.at_ms.div_euclid(DAY_MS);
+        let best = self.days.entry(day).or_default();
+        let new = Discovered {
+            wallet: d.wallet,
+            metric: d.metric,
+            window: d.window,
+            rank: d.rank,
+        };
+        best.entry(d.wallet)
+            .and_modify(|b| {
+                if new.rank < b.rank {
+                    *b = new;
+                }
+            })
+            .or_insert(new);
+    }
+
+    /// Moves the clock to `now_ms`; when yesterday ended since the last
+    /// call, yesterday (its start, wallets best placed first), if it had
+    /// any. When the clock jumped further (a process stopped for days, a
+    /// replay), the days it jumped over are dropped unsent: stale news.
+    fn roll(&mut self, now_ms: i64) -> Option<(i64, Vec<Discovered>)> {
+        let today = now_ms.div_euclid(DAY_MS);
+        let last = self.day.replace(today);
+        if last.is_none_or(|day| day >= today) {
+            return None;
+        }
+        let yesterday = today - 1;
+        let wallets = (last == Some(yesterday))
+            .then(|| self.days.remove(&yesterday))
+            .flatten();
+        self.days.retain(|&day, _| day >= today);
+        let mut wallets: Vec<Discovered> = wallets?.into_values().collect();
+        wallets.sort_by_key(|d| (d.rank, d.metric, d.window, d.wallet));
+        Some((yesterday * DAY_MS, wallets))
+    }
+}
+
+/// How long a sent digest's claim is kept (several instances, restarts).
+const DIGEST_CLAIM_TTL: std::time::Duration = std::time::Duration::from_secs(3 * 24 * 3_600);
+
+/// Discoveries kept for the /alfa footer: the last day's, at most this many.
 const DISCOVERIES_KEPT: usize = 500;
 const DAY_MS: i64 = 24 * 3_600_000;
 /// How far back round trips are loaded to restore losing streaks.
@@ -192,6 +246,9 @@ pub struct Core {
     /// flushes run one at a time.
     unsaved: tokio::sync::Mutex<Vec<WalletState>>,
     discoveries: Mutex<VecDeque<Discovery>>,
+    /// The daily digest: the UTC day (days since the epoch) last seen by
+    /// the clock, and each day's discoveries by wallet, best rank kept.
+    digest: Mutex<Digest>,
     /// Notification switches by user, loaded on first use.
     prefs: Mutex<HashMap<UserRef, crate::domain::NotifyPrefs>>,
     /// Key custody; `None` only in tests that need none.
@@ -233,6 +290,7 @@ impl Core {
             outbox: Arc::new(Notify::new()),
             unsaved: tokio::sync::Mutex::new(Vec::new()),
             discoveries: Mutex::new(VecDeque::new()),
+            digest: Mutex::new(Digest::default()),
             prefs: Mutex::new(HashMap::new()),
             vault: parts.vault,
             chain: parts.chain,
@@ -502,7 +560,8 @@ impl Core {
 
     /// Acts on what analytics reported: a tier change is queued for every
     /// follower of that wallet (rendered in each one's language at
-    /// delivery); a discovery is logged and kept for the daily note.
+    /// delivery); a discovery is logged and kept for the /alfa footer and the daily
+    /// digest ([`Core::tick`] sends it after midnight UTC).
     /// Returns how many messages were queued.
     pub async fn publish(&self, events: &[AnalyticsEvent]) -> anyhow::Result<usize> {
         let mut queue: Vec<(UserRef, OutboxPayload)> = Vec::new();
@@ -558,6 +617,10 @@ impl Core {
     }
 
     fn remember(&self, d: Discovery) {
+        self.digest
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .add(&d);
         let mut kept = self
             .discoveries
             .lock()
@@ -627,7 +690,64 @@ impl Core {
         if !aged.is_empty() {
             self.publish(&aged).await?;
         }
+        let ended = self
+            .digest
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .roll(now);
+        if let Some((day_ms, wallets)) = ended {
+            self.send_digest(day_ms, wallets).await?;
+        }
         Ok(())
+    }
+
+    /// Queues the daily digest of a day's discoveries to every user whose
+    /// switch for it is not off. Sent once per day across restarts and
+    /// instances: the day is claimed in the session store first.
+    async fn send_digest(&self, day_ms: i64, wallets: Vec<Discovered>) -> anyhow::Result<usize> {
+        if wallets.is_empty() {
+            return Ok(0);
+        }
+        let claimed = self
+            .sessions
+            .claim(&format!("digest:{day_ms}"), DIGEST_CLAIM_TTL)
+            .await
+            .context("claim the daily digest")?;
+        if !claimed {
+            tracing::info!(day_ms, "daily digest already sent");
+            return Ok(0);
+        }
+        let users = self.store.all_users().await.context("list the users")?;
+        let messages: Vec<NewMessage> = users
+            .into_iter()
+            .filter_map(|u| {
+                let level = u.notify.level(NotifyKind::Discoveries);
+                (level != NotifyLevel::Off).then(|| NewMessage {
+                    chat: ChatRef::new(u.user.platform, u.user.id),
+                    user: u.user,
+                    payload: OutboxPayload::Discoveries {
+                        day_ms,
+                        wallets: wallets.clone(),
+                    },
+                    silent: level == NotifyLevel::Silent,
+                })
+            })
+            .collect();
+        tracing::info!(
+            day_ms,
+            wallets = wallets.len(),
+            users = messages.len(),
+            "daily digest"
+        );
+        if messages.is_empty() {
+            return Ok(0);
+        }
+        self.store
+            .enqueue(&messages, self.now_ms())
+            .await
+            .context("queue the daily digest")?;
+        self.outbox.notify_one();
+        Ok(messages.len())
     }
 
     /// Records every decision in the skip log and claims the placed orders'

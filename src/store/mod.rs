@@ -456,6 +456,17 @@ impl Store for SqlStore {
         row.map(UserRow::into_domain).transpose()
     }
 
+    async fn all_users(&self) -> anyhow::Result<Vec<UserRecord>> {
+        let rows: Vec<UserRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", user_cols!(),
+                " FROM users ORDER BY created_ms, platform, user_id"))
+            .fetch_all(pool)
+            .await
+        })
+        .context("reading the users")?;
+        rows.into_iter().map(UserRow::into_domain).collect()
+    }
+
     async fn set_active_profile(&self, user: UserRef, profile: ProfileId) -> anyhow::Result<()> {
         let done = with_pool!(self, pool => {
             sqlx::query("UPDATE users SET active_profile = $3 WHERE platform = $1 AND user_id = $2")

@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use alfabot::chat::{ChatRequest, ChatService, Input, View};
-use alfabot::domain::ports::{OrderStatus, OutboxMessage, OutboxPayload, SystemClock};
+use alfabot::domain::ports::{Discovered, OrderStatus, OutboxMessage, OutboxPayload, SystemClock};
 use alfabot::domain::{
     ChatKind, ChatRef, Lamports, NotifyKind, NotifyLevel, NotifyPrefs, Platform, ProfileSettings,
     Side, Signature, SkipReason, TokenAmount, TradeEvent, UserRef, Verdict, WalletAddress,
@@ -21,7 +21,7 @@ use alfabot::notify::{ChatSender, Delivery};
 use alfabot::service::{Core, NoSubscriptions, SettingChange};
 use alfabot::vault::{MasterKeys, Vault, keys};
 
-use crate::support::core::core_of;
+use crate::support::core::{core_of, paper_core_sharing};
 use crate::support::market::{Market, pump_market};
 use crate::support::tape::Tape;
 
@@ -898,6 +898,120 @@ async fn an_order_left_unfinished_is_reconciled_not_executed() {
     // The replayed trade is not copied again either.
     ingest(&core, &buy(1, leader)).await;
     assert_eq!(core.due_len().await, 0);
+}
+
+/// Wallets new to the top lists go out once a day, when the clock passes
+/// the day's end: to every user whose switch is not off, each wallet once
+/// at its best rank, best placed first. A second instance sharing the
+/// session store does not send the same day again.
+#[tokio::test]
+async fn the_days_discoveries_go_out_once_after_midnight() {
+    const HOUR: i64 = 3_600_000;
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir, "d.db");
+    let midnight = 1_760_918_400_000;
+    let clock = crate::support::clock::ManualClock::at(midnight + 10 * HOUR);
+    let sessions = alfabot::session::connect(None).await.unwrap();
+    let one = paper_core_sharing(&db, clock.clone(), Arc::clone(&sessions)).await;
+    let two = paper_core_sharing(&db, clock.clone(), sessions).await;
+    let [on, silent, off] = [700, 701, 702].map(|id| UserRef::new(Platform::Telegram, id));
+    for (user, level) in [
+        (on, NotifyLevel::On),
+        (silent, NotifyLevel::Silent),
+        (off, NotifyLevel::Off),
+    ] {
+        one.user(user, Some("en")).await.unwrap();
+        let mut prefs = NotifyPrefs::default();
+        prefs.set(NotifyKind::Discoveries, level);
+        one.set_notify(user, &prefs).await.unwrap();
+    }
+    let [a, b, c] = [0x61, 0x62, 0x63].map(|n| WalletAddress::from_bytes([n; 32]));
+    let found = |wallet, metric, window, rank, at_ms| AnalyticsEvent::Discovered {
+        wallet,
+        metric,
+        window,
+        rank,
+        at_ms,
+    };
+    let listed = |wallet, metric, window, rank| Discovered {
+        wallet,
+        metric,
+        window,
+        rank,
+    };
+    let today = [
+        found(a, Metric::Pnl, Window::D7, 4, midnight + 10 * HOUR),
+        found(b, Metric::Score, Window::H24, 9, midnight + 11 * HOUR),
+        found(a, Metric::WinRate, Window::D30, 2, midnight + 12 * HOUR),
+    ];
+    // Seen late on the first day, stamped just after its end.
+    let tomorrow = [found(
+        c,
+        Metric::Volume,
+        Window::D7,
+        1,
+        midnight + 24 * HOUR,
+    )];
+    for core in [&one, &two] {
+        core.tick().await.unwrap();
+        core.publish(&today).await.unwrap();
+        core.publish(&tomorrow).await.unwrap();
+    }
+    clock.advance(14 * HOUR - 1);
+    for core in [&one, &two] {
+        core.tick().await.unwrap();
+    }
+    assert_eq!(take_queued(&one).await, vec![], "the day is not over");
+
+    clock.advance(1);
+    for core in [&one, &two] {
+        core.tick().await.unwrap();
+        core.tick().await.unwrap();
+    }
+    let digest = |day_ms, wallets| OutboxPayload::Discoveries { day_ms, wallets };
+    let sent: Vec<(UserRef, OutboxPayload, bool)> = take_queued(&one)
+        .await
+        .into_iter()
+        .map(|m| (m.user, m.payload, m.silent))
+        .collect();
+    let first = digest(
+        midnight,
+        vec![
+            listed(a, Metric::WinRate, Window::D30, 2),
+            listed(b, Metric::Score, Window::H24, 9),
+        ],
+    );
+    assert_eq!(
+        sent,
+        vec![(on, first.clone(), false), (silent, first, true)],
+        "once, to the users who want it"
+    );
+
+    clock.advance(24 * HOUR);
+    for core in [&one, &two] {
+        core.tick().await.unwrap();
+    }
+    let second = digest(
+        midnight + 24 * HOUR,
+        vec![listed(c, Metric::Volume, Window::D7, 1)],
+    );
+    let sent: Vec<OutboxPayload> = take_queued(&one)
+        .await
+        .into_iter()
+        .map(|m| m.payload)
+        .collect();
+    assert_eq!(sent, vec![second.clone(), second]);
+
+    // A day without discoveries sends nothing; nor does a day the clock
+    // jumped over (a process stopped for days): stale news.
+    clock.advance(24 * HOUR);
+    one.tick().await.unwrap();
+    one.publish(&[found(c, Metric::Pnl, Window::H24, 3, one.now_ms())])
+        .await
+        .unwrap();
+    clock.advance(2 * 24 * HOUR);
+    one.tick().await.unwrap();
+    assert_eq!(take_queued(&one).await, vec![]);
 }
 
 #[tokio::test]

@@ -16,16 +16,16 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use alfabot::domain::ports::{
-    Aftermath, Balances, CopyNote, KeyRecord, NewMessage, OrderRecord, OrderStatus, OutboxMessage,
-    OutboxPayload, Store, UserRecord,
+    Aftermath, Balances, CopyNote, Discovered, KeyRecord, NewMessage, OrderRecord, OrderStatus,
+    OutboxMessage, OutboxPayload, Store, UserRecord,
 };
 use alfabot::domain::{
     Address, Alert, BuyMode, ChatRef, CopySells, DecisionRecord, ExitReason, ExitState, Fill,
-    Follow, IdempotencyKey, Intent, LadderStep, Lamports, Locale, Mint, Mode, NotifyKind,
+    Follow, IdempotencyKey, Intent, LadderStep, Lamports, Locale, Metric, Mint, Mode, NotifyKind,
     NotifyLevel, NotifyPrefs, Order, Overrides, Platform, Position, Profile, ProfileId,
     ProfileName, ProfileSettings, RiskEvent, RiskTier, RoundTrip, ScreenReason, Setting, Side,
     SignalMode, Signature, SkipReason, Tier, TokenAmount, UserRef, Verdict, WalletAddress,
-    WalletState,
+    WalletState, Window,
 };
 use alfabot::store::{self, Backend, SqlStore};
 use sqlx::migrate::Migrate;
@@ -827,7 +827,9 @@ async fn users_are_keyed_by_platform_and_id(store: &dyn Store) {
         ..record(UserRef::new(Platform::Discord, 42), 2)
     };
     let snowflake = record(DISCORD_ALICE, 3);
-    for user in [&telegram, &discord, &snowflake] {
+    assert_eq!(store.all_users().await.unwrap(), vec![]);
+    // Inserted out of creation order; listed oldest first.
+    for user in [&snowflake, &telegram, &discord] {
         assert_eq!(&store.upsert_user(user).await.unwrap(), user);
     }
     for user in [&telegram, &discord, &snowflake] {
@@ -836,6 +838,10 @@ async fn users_are_keyed_by_platform_and_id(store: &dyn Store) {
             Some(user)
         );
     }
+    assert_eq!(
+        store.all_users().await.unwrap(),
+        vec![telegram, discord, snowflake]
+    );
 }
 
 async fn user_settings_round_trip(store: &dyn Store) {
@@ -3395,6 +3401,23 @@ async fn outbox_carries_every_payload_kind(store: &dyn Store) {
             win_rate_after_bps: 6_000,
             at_ms: 18,
         },
+        OutboxPayload::Discoveries {
+            day_ms: 1_764_892_800_000,
+            wallets: vec![
+                Discovered {
+                    wallet: wallet(6),
+                    metric: Metric::WinRate,
+                    window: Window::D30,
+                    rank: 1,
+                },
+                Discovered {
+                    wallet: wallet(7),
+                    metric: Metric::Pnl,
+                    window: Window::H24,
+                    rank: 10,
+                },
+            ],
+        },
     ];
     for p in &payloads {
         // Fails to compile when a payload or risk event is added: list it.
@@ -3410,7 +3433,8 @@ async fn outbox_carries_every_payload_kind(store: &dyn Store) {
             | OutboxPayload::Fill { .. }
             | OutboxPayload::Rejected { .. }
             | OutboxPayload::Closed { .. }
-            | OutboxPayload::TierChanged { .. } => {}
+            | OutboxPayload::TierChanged { .. }
+            | OutboxPayload::Discoveries { .. } => {}
         }
     }
     let chat = ChatRef::new(Platform::Discord, 987_654_321_987_654_321);

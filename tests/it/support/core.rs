@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use alfabot::domain::ProfileSettings;
-use alfabot::domain::ports::{Clock, SystemClock};
+use alfabot::domain::ports::{Clock, SessionStore, SystemClock};
 use alfabot::engine::curve::Fees;
 use alfabot::engine::{Engine, EngineConfig};
 use alfabot::exec::Executor;
 use alfabot::exec::paper::PaperExecutor;
-use alfabot::service::{Core, CoreParts, Executors, FeedControl};
+use alfabot::service::{Core, CoreParts, Executors, FeedControl, NoSubscriptions};
 use alfabot::vault::Vault;
 
 /// A restored core on the store at `db` with the paper executor only, new
@@ -33,6 +33,24 @@ pub async fn paper_core_at(
     build(db, defaults, feed, None, None, Some(clock)).await
 }
 
+/// A paper core on `clock` whose session store is `sessions` (shared by
+/// several instances).
+pub async fn paper_core_sharing(
+    db: &str,
+    clock: Arc<dyn Clock>,
+    sessions: Arc<dyn SessionStore>,
+) -> Arc<Core> {
+    build_with(
+        db,
+        ProfileSettings::default(),
+        Arc::new(NoSubscriptions),
+        (None, None),
+        Some(clock),
+        Some(sessions),
+    )
+    .await
+}
+
 /// A restored core with a live executor and a vault of the caller's
 /// choosing.
 pub async fn core_of(
@@ -53,9 +71,23 @@ async fn build(
     vault: Option<Arc<Vault>>,
     clock: Option<Arc<dyn Clock>>,
 ) -> Arc<Core> {
+    build_with(db, defaults, feed, (live, vault), clock, None).await
+}
+
+async fn build_with(
+    db: &str,
+    defaults: ProfileSettings,
+    feed: Arc<dyn FeedControl>,
+    (live, vault): (Option<Arc<dyn Executor>>, Option<Arc<Vault>>),
+    clock: Option<Arc<dyn Clock>>,
+    sessions: Option<Arc<dyn SessionStore>>,
+) -> Arc<Core> {
     let wall_clock = clock.is_some();
     let store = alfabot::store::connect(db).await.expect("store");
-    let sessions = alfabot::session::connect(None).await.expect("sessions");
+    let sessions = match sessions {
+        Some(s) => s,
+        None => alfabot::session::connect(None).await.expect("sessions"),
+    };
     let core = Arc::new(Core::new(CoreParts {
         engine: Engine::new(EngineConfig::default()),
         store: Arc::new(store),
