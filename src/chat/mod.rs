@@ -70,6 +70,47 @@ impl ChatService {
         Self { core, bot_username }
     }
 
+    /// Records a sent message to delete after `after_s` seconds (an
+    /// exported key). Stored, so a restart does not leave it up; the
+    /// transport deletes it when [`Self::expiring_due`] hands it out.
+    pub async fn expire_message(
+        &self,
+        chat: ChatRef,
+        message_id: i64,
+        after_s: u32,
+    ) -> anyhow::Result<()> {
+        let m = crate::domain::ports::Expiring {
+            chat,
+            message_id,
+            delete_at_ms: self.core.now_ms() + i64::from(after_s) * 1_000,
+        };
+        self.core.store().add_expiring(&m).await
+    }
+
+    /// Messages of `platform` due for deletion now, most overdue first.
+    pub async fn expiring_due(
+        &self,
+        platform: crate::domain::Platform,
+        limit: u32,
+    ) -> anyhow::Result<Vec<crate::domain::ports::Expiring>> {
+        self.core
+            .store()
+            .expiring_due(platform, self.core.now_ms(), limit)
+            .await
+    }
+
+    /// The wall clock the service runs on.
+    #[must_use]
+    pub fn now_ms(&self) -> i64 {
+        self.core.now_ms()
+    }
+
+    /// Forgets a message handed out by [`Self::expiring_due`]: deleted,
+    /// or past deleting.
+    pub async fn expired(&self, chat: ChatRef, message_id: i64) -> anyhow::Result<()> {
+        self.core.store().remove_expiring(chat, message_id).await
+    }
+
     /// Whether the user was asked a question in this chat (so a typed
     /// number is an answer, not a button press on a console).
     pub async fn awaits_answer(&self, chat: ChatRef, user: UserRef) -> bool {

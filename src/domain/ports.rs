@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Address, ChatRef, DecisionRecord, ExitReason, Fill, Follow, IdempotencyKey, Locale, Metric,
-    Mint, Mode, NotifyKind, NotifyPrefs, Order, Overrides, Position, Profile, ProfileId,
+    Mint, Mode, NotifyKind, NotifyPrefs, Order, Overrides, Platform, Position, Profile, ProfileId,
     ProfileName, ProfileSettings, RiskEvent, RoundTrip, Signature, SkipReason, Tier, UserRef,
     Verdict, WalletAddress, WalletState, Window,
 };
@@ -164,6 +164,15 @@ pub struct Aftermath {
     pub notices: Vec<NewMessage>,
     /// When the notices were queued.
     pub now_ms: i64,
+}
+
+/// A chat message to delete at a time (an exported key's message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expiring {
+    pub chat: ChatRef,
+    /// The platform's id of the message in that chat.
+    pub message_id: i64,
+    pub delete_at_ms: i64,
 }
 
 /// A message waiting to be delivered.
@@ -439,6 +448,20 @@ pub trait Store: Send + Sync {
     /// Records a failed attempt; after `give_up_after` attempts the message
     /// is parked (never returned by `pending` again) with the error text.
     async fn mark_failed(&self, id: i64, error: &str, give_up_after: i32) -> anyhow::Result<()>;
+
+    /// Records a message to delete at its time (kept across restarts);
+    /// recording the same message again moves its time.
+    async fn add_expiring(&self, message: &Expiring) -> anyhow::Result<()>;
+    /// A platform's messages due for deletion at `now_ms`, most overdue
+    /// first, at most `limit`.
+    async fn expiring_due(
+        &self,
+        platform: Platform,
+        now_ms: i64,
+        limit: u32,
+    ) -> anyhow::Result<Vec<Expiring>>;
+    /// Forgets a message (deleted, or past deleting).
+    async fn remove_expiring(&self, chat: ChatRef, message_id: i64) -> anyhow::Result<()>;
 
     /// Saves analytics wallet states in one transaction: each wallet's row is
     /// inserted or replaced (`last_ms` and `data`). When a wallet appears

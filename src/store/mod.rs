@@ -29,19 +29,19 @@ use sqlx::sqlite::{
 };
 
 use crate::domain::ports::{
-    Aftermath, Balances, KeyRecord, NewMessage, OrderRecord, OrderStatus, OutboxMessage,
+    Aftermath, Balances, Expiring, KeyRecord, NewMessage, OrderRecord, OrderStatus, OutboxMessage,
     PENDING_PER_CHAT, Store, UserRecord,
 };
 use crate::domain::{
-    Address, DecisionRecord, Fill, Follow, IdempotencyKey, Mint, NotifyPrefs, Order, Overrides,
-    Position, Profile, ProfileId, ProfileName, ProfileSettings, RoundTrip, Signature, SkipReason,
-    UserRef, WalletAddress,
+    Address, ChatRef, DecisionRecord, Fill, Follow, IdempotencyKey, Mint, NotifyPrefs, Order,
+    Overrides, Platform, Position, Profile, ProfileId, ProfileName, ProfileSettings, RoundTrip,
+    Signature, SkipReason, UserRef, WalletAddress,
 };
 use crate::engine::analytics::WalletState;
 
 use rows::{
-    DecisionRow, FillRow, FollowRow, KeyRow, OrderRow, OutboxRow, PositionRow, ProfileRow,
-    RoundTripRow, UserRow, WalletStateRow, column,
+    DecisionRow, ExpiringRow, FillRow, FollowRow, KeyRow, OrderRow, OutboxRow, PositionRow,
+    ProfileRow, RoundTripRow, UserRow, WalletStateRow, column,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -1414,6 +1414,65 @@ impl Store for SqlStore {
             done == 1,
             "recording a failed delivery of outbox message #{id}: no such message"
         );
+        Ok(())
+    }
+
+    async fn add_expiring(&self, m: &Expiring) -> anyhow::Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO expiring_messages (chat_platform, chat_id, message_id, delete_at_ms)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (chat_platform, chat_id, message_id)
+                 DO UPDATE SET delete_at_ms = excluded.delete_at_ms",
+            )
+            .bind(m.chat.platform.as_str())
+            .bind(m.chat.id)
+            .bind(m.message_id)
+            .bind(m.delete_at_ms)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .with_context(|| format!("recording message {} in {} to delete", m.message_id, m.chat))?;
+        Ok(())
+    }
+
+    async fn expiring_due(
+        &self,
+        platform: Platform,
+        now_ms: i64,
+        limit: u32,
+    ) -> anyhow::Result<Vec<Expiring>> {
+        let rows: Vec<ExpiringRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT chat_platform, chat_id, message_id, delete_at_ms FROM expiring_messages
+                 WHERE chat_platform = $1 AND delete_at_ms <= $2
+                 ORDER BY delete_at_ms, chat_id, message_id LIMIT $3",
+            )
+            .bind(platform.as_str())
+            .bind(now_ms)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+        })
+        .context("reading the messages due for deletion")?;
+        rows.into_iter().map(ExpiringRow::into_domain).collect()
+    }
+
+    async fn remove_expiring(&self, chat: ChatRef, message_id: i64) -> anyhow::Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "DELETE FROM expiring_messages
+                 WHERE chat_platform = $1 AND chat_id = $2 AND message_id = $3",
+            )
+            .bind(chat.platform.as_str())
+            .bind(chat.id)
+            .bind(message_id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .with_context(|| format!("forgetting message {message_id} in {chat} to delete"))?;
         Ok(())
     }
 

@@ -5,7 +5,7 @@
 use anyhow::Context;
 
 use crate::domain::ports::{
-    KeyRecord, OrderRecord, OrderStatus, OutboxMessage, OutboxPayload, UserRecord,
+    Expiring, KeyRecord, OrderRecord, OrderStatus, OutboxMessage, OutboxPayload, UserRecord,
 };
 use crate::domain::{
     Address, ChatRef, DecisionRecord, Fill, Follow, IdempotencyKey, Lamports, Locale, Mode,
@@ -363,6 +363,28 @@ impl OutboxRow {
             })
         })()
         .with_context(|| format!("decoding outbox message #{}", self.id))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ExpiringRow {
+    chat_platform: String,
+    chat_id: i64,
+    message_id: i64,
+    delete_at_ms: i64,
+}
+
+impl ExpiringRow {
+    pub(super) fn into_domain(self) -> anyhow::Result<Expiring> {
+        Ok(Expiring {
+            chat: ChatRef::new(
+                platform(&self.chat_platform)
+                    .with_context(|| format!("decoding expiring message {}", self.message_id))?,
+                self.chat_id,
+            ),
+            message_id: self.message_id,
+            delete_at_ms: self.delete_at_ms,
+        })
     }
 }
 

@@ -64,6 +64,7 @@ pub async fn prepare(bot: &TgBot) -> anyhow::Result<Option<String>> {
 
 /// Runs the long-polling dispatcher until shutdown.
 pub async fn run(bot: TgBot, service: Arc<ChatService>, mut shutdown: watch::Receiver<bool>) {
+    let (bot_for_sweeps, service_for_sweeps) = (bot.clone(), Arc::clone(&service));
     let handler = dptree::entry()
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_callback_query().endpoint(on_callback));
@@ -75,13 +76,74 @@ pub async fn run(bot: TgBot, service: Arc<ChatService>, mut shutdown: watch::Rec
         ))
         .build();
     let token = dispatcher.shutdown_token();
+    let sweeper = tokio::spawn(delete_expired(bot_for_sweeps, service_for_sweeps));
     tokio::spawn(async move {
         let _ = shutdown.changed().await;
+        sweeper.abort();
         if let Ok(done) = token.shutdown() {
             done.await;
         }
     });
     dispatcher.dispatch().await;
+}
+
+/// How often stored expiring messages are looked at.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// Telegram lets a bot delete its messages for 48 hours; later ones are
+/// forgotten.
+const DELETABLE_FOR_MS: i64 = 48 * 3_600_000;
+
+/// Deletes stored expiring messages as they fall due, forever. Runs from
+/// the start, so messages that fell due while the process was down go at
+/// once. A message already gone, or one Telegram no longer lets the bot
+/// delete, is forgotten; other failures are retried on the next sweep.
+async fn delete_expired(bot: TgBot, service: Arc<ChatService>) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let due = match service.expiring_due(Platform::Telegram, 100).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "reading the messages to delete failed"
+                );
+                continue;
+            }
+        };
+        for m in due {
+            let id = i32::try_from(m.message_id).unwrap_or(i32::MAX);
+            let forget = match bot
+                .delete_message(ChatId(m.chat.id), teloxide::types::MessageId(id))
+                .await
+            {
+                Ok(_) => true,
+                Err(RequestError::Api(
+                    ApiError::MessageToDeleteNotFound | ApiError::MessageCantBeDeleted,
+                )) => {
+                    tracing::info!(
+                        chat = m.chat.id,
+                        message = m.message_id,
+                        "expiring message already gone"
+                    );
+                    true
+                }
+                Err(e) => {
+                    let overdue = service.now_ms() - m.delete_at_ms;
+                    tracing::warn!(chat = m.chat.id, message = m.message_id, overdue_ms = overdue,
+                        error = %e, "could not delete an expiring message; retrying");
+                    overdue > DELETABLE_FOR_MS
+                }
+            };
+            if forget && let Err(e) = service.expired(m.chat, m.message_id).await {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "forgetting a deleted message failed"
+                );
+            }
+        }
+    }
 }
 
 fn chat_kind(msg: &Message) -> ChatKind {
@@ -127,7 +189,7 @@ async fn on_message(bot: TgBot, msg: Message, service: Arc<ChatService>) -> Resp
         // says the message is deleted, so warn loudly in the log.
         tracing::warn!(chat = msg.chat.id.0, error = %e, "could not delete a message holding a secret");
     }
-    deliver(&bot, msg.chat.id, None, resp).await
+    deliver(&bot, &service, msg.chat.id, None, resp).await
 }
 
 async fn on_callback(
@@ -148,7 +210,7 @@ async fn on_callback(
         answer = answer.text(t.clone());
     }
     answer.await?;
-    deliver(&bot, msg.chat.id, Some(msg.id), resp).await
+    deliver(&bot, &service, msg.chat.id, Some(msg.id), resp).await
 }
 
 fn keyboard(view: &View) -> Option<InlineKeyboardMarkup> {
@@ -164,6 +226,7 @@ fn keyboard(view: &View) -> Option<InlineKeyboardMarkup> {
 
 async fn deliver(
     bot: &TgBot,
+    service: &ChatService,
     chat: ChatId,
     pressed: Option<teloxide::types::MessageId>,
     resp: ChatResponse,
@@ -184,9 +247,39 @@ async fn deliver(
         }
     }
     for view in &resp.messages {
-        send_view(bot, chat, view, false).await?;
+        let sent = send_view(bot, chat, view, false).await?;
+        if let Some(secs) = view.expires_s {
+            expire(bot, service, chat, sent.id, secs).await;
+        }
     }
     Ok(())
+}
+
+/// Has a sent message deleted after `secs`: stored, so a restart does not
+/// leave it up. If it cannot be stored, a timer in this process does it.
+async fn expire(
+    bot: &TgBot,
+    service: &ChatService,
+    chat: ChatId,
+    id: teloxide::types::MessageId,
+    secs: u32,
+) {
+    let at = ChatRef::new(Platform::Telegram, chat.0);
+    let Err(e) = service.expire_message(at, i64::from(id.0), secs).await else {
+        return;
+    };
+    tracing::error!(
+        chat = chat.0,
+        error = format!("{e:#}"),
+        "could not store a message to delete; deleting it from memory (lost on restart)"
+    );
+    let bot = bot.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(u64::from(secs))).await;
+        if let Err(e) = bot.delete_message(chat, id).await {
+            tracing::warn!(chat = chat.0, error = %e, "could not delete an expiring message");
+        }
+    });
 }
 
 async fn send_view(
@@ -202,17 +295,7 @@ async fn send_view(
     if silent {
         req = req.disable_notification(true);
     }
-    let sent = req.await?;
-    if let Some(secs) = view.expires_s {
-        let (bot, id) = (bot.clone(), sent.id);
-        tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_secs(u64::from(secs))).await;
-            if let Err(e) = bot.delete_message(chat, id).await {
-                tracing::warn!(chat = chat.0, error = %e, "could not delete an expiring message");
-            }
-        });
-    }
-    Ok(sent)
+    req.await
 }
 
 /// Sends outbox messages to Telegram chats.
@@ -229,6 +312,8 @@ impl TelegramSender {
 
 #[async_trait]
 impl ChatSender for TelegramSender {
+    /// Outbox views never expire (`render::outbox` sets no expiry); only
+    /// replies do, through `deliver`.
     async fn send(&self, chat: ChatRef, view: &View, silent: bool) -> anyhow::Result<()> {
         match send_view(&self.bot, ChatId(chat.id), view, silent).await {
             Ok(_) => Ok(()),

@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use alfabot::domain::{Side, TradeEvent, WalletAddress};
+use alfabot::domain::ports::{Expiring, Store as _};
+use alfabot::domain::{ChatRef, Platform, Side, TradeEvent, WalletAddress};
 use alfabot::engine::analytics::{AnalyticsConfig, Metric, Window};
 use alfabot::engine::{Engine, EngineConfig};
 use alfabot::feed::frame::{Frame, parse_frame, recorded_frame, trade_frame};
@@ -921,25 +922,22 @@ async fn telegram_copytrader_profile_follow_copy_and_reports() {
     let pp = FakePumpPortal::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("ct.db").display());
-    let app = AppProcess::start(
-        dir.path(),
-        &[
-            ("DATABASE_URL", db),
-            ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
-            ("TELEGRAM_API_URL", front.url.clone()),
-            ("ALFABOT_FEED", "pumpportal".to_owned()),
-            ("PUMPPORTAL_WS_URL", pp.url()),
-            ("ALFABOT_CONSOLE", "off".to_owned()),
-            ("ALFABOT_ANALYTICS_MIN_OUTCOMES", "1".to_owned()),
-            // The secret must not reach the logs even at debug level.
-            ("RUST_LOG", "debug".to_owned()),
-            // No public hosts: balances come from a closed local port
-            // (shown as unknown), at once.
-            ("SOLANA_RPC_URL", "http://127.0.0.1:9".to_owned()),
-            ("JUPITER_API_URL", "http://127.0.0.1:9".to_owned()),
-        ],
-    )
-    .await;
+    let vars = [
+        ("DATABASE_URL", db.clone()),
+        ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
+        ("TELEGRAM_API_URL", front.url.clone()),
+        ("ALFABOT_FEED", "pumpportal".to_owned()),
+        ("PUMPPORTAL_WS_URL", pp.url()),
+        ("ALFABOT_CONSOLE", "off".to_owned()),
+        ("ALFABOT_ANALYTICS_MIN_OUTCOMES", "1".to_owned()),
+        // The secret must not reach the logs even at debug level.
+        ("RUST_LOG", "debug".to_owned()),
+        // No public hosts: balances come from a closed local port
+        // (shown as unknown), at once.
+        ("SOLANA_RPC_URL", "http://127.0.0.1:9".to_owned()),
+        ("JUPITER_API_URL", "http://127.0.0.1:9".to_owned()),
+    ];
+    let app = AppProcess::start(dir.path(), &vars).await;
     pp.wait_for("the feed's connection", Duration::from_secs(10), |p| {
         p.new_token_subscribers() > 0
     })
@@ -1173,7 +1171,7 @@ async fn telegram_copytrader_profile_follow_copy_and_reports() {
     front
         .press(ANA, ANA, confirm.message_id, &format!("wey:{addr}"))
         .await;
-    front
+    let shown = front
         .wait_for(ANA, seen, "the secret", |m| {
             m.text.contains(secret.as_str())
         })
@@ -1185,5 +1183,69 @@ async fn telegram_copytrader_profile_follow_copy_and_reports() {
         !log.contains(secret.as_str()),
         "the secret key is in the log"
     );
+
+    // The message showing the key deletes itself after a minute, even when
+    // the process stops inside that minute: the deletion is stored. Kill
+    // the app, let the minute pass while it is down, start it again.
+    drop(app);
+    let store = alfabot::store::connect(&db).await.expect("store");
+    let chat = ChatRef::new(Platform::Telegram, ANA);
+    let stored = store
+        .expiring_due(Platform::Telegram, i64::MAX, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored
+            .iter()
+            .map(|m| (m.chat, m.message_id))
+            .collect::<Vec<_>>(),
+        vec![(chat, shown.message_id)]
+    );
+    let due_in = stored[0].delete_at_ms - shown.received_at_ms;
+    assert!((59_000..=61_000).contains(&due_in), "{due_in}");
+    store
+        .add_expiring(&Expiring {
+            delete_at_ms: stored[0].delete_at_ms - 60_000,
+            ..stored[0]
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    assert!(!front.messages(ANA).await.iter().any(|m| m.deleted));
+    let app = AppProcess::start(dir.path(), &vars).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let gone: Vec<i64> = front
+            .messages(ANA)
+            .await
+            .into_iter()
+            .filter(|m| m.deleted)
+            .map(|m| m.message_id)
+            .collect();
+        if !gone.is_empty() {
+            assert_eq!(gone, vec![shown.message_id], "only the key's message");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the key's message was not deleted after the restart:\n{}",
+            app.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let store = alfabot::store::connect(&db).await.expect("store");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !store
+        .expiring_due(Platform::Telegram, i64::MAX, 10)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "forgotten once deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     drop(app);
 }

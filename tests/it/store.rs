@@ -16,8 +16,8 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use alfabot::domain::ports::{
-    Aftermath, Balances, CopyNote, Discovered, KeyRecord, NewMessage, OrderRecord, OrderStatus,
-    OutboxMessage, OutboxPayload, Store, UserRecord,
+    Aftermath, Balances, CopyNote, Discovered, Expiring, KeyRecord, NewMessage, OrderRecord,
+    OrderStatus, OutboxMessage, OutboxPayload, Store, UserRecord,
 };
 use alfabot::domain::{
     Address, Alert, BuyMode, ChatRef, CopySells, DecisionRecord, ExitReason, ExitState, Fill,
@@ -241,6 +241,7 @@ conformance! {
         outbox_enqueues_batches_in_order_with_silent_flags,
         outbox_failures_count_then_park,
         outbox_pending_caps_each_chats_share,
+        expiring_messages_fall_due_by_platform_and_time,
         outbox_carries_tier_alerts,
         outbox_carries_every_payload_kind,
         wallet_states_upsert_and_load_by_wallet,
@@ -3033,6 +3034,52 @@ async fn enqueue_one(store: &dyn Store, chat: ChatRef, payload: OutboxPayload, a
         .unwrap();
     assert_eq!(ids.len(), 1);
     ids[0]
+}
+
+async fn expiring_messages_fall_due_by_platform_and_time(store: &dyn Store) {
+    let private = ChatRef::new(Platform::Telegram, ALICE.id);
+    let group = ChatRef::new(Platform::Telegram, -1_001_234_567_890);
+    let discord = ChatRef::new(Platform::Discord, 987_654_321_987_654_321);
+    let at = |chat, message_id, delete_at_ms| Expiring {
+        chat,
+        message_id,
+        delete_at_ms,
+    };
+    let telegram = |now, limit| store.expiring_due(Platform::Telegram, now, limit);
+    assert_eq!(telegram(i64::MAX, 10).await.unwrap(), vec![]);
+    for m in [
+        at(private, 7, 3_000),
+        at(group, 2_147_483_647, 1_000),
+        at(private, 8, 2_000),
+        at(discord, 1_234_567_890_123, 500),
+    ] {
+        store.add_expiring(&m).await.unwrap();
+    }
+    assert_eq!(telegram(999, 10).await.unwrap(), vec![], "none due yet");
+    assert_eq!(
+        telegram(2_000, 10).await.unwrap(),
+        vec![at(group, 2_147_483_647, 1_000), at(private, 8, 2_000)],
+        "due ones, most overdue first"
+    );
+    assert_eq!(
+        telegram(5_000, 1).await.unwrap(),
+        vec![at(group, 2_147_483_647, 1_000)]
+    );
+    assert_eq!(
+        store
+            .expiring_due(Platform::Discord, 5_000, 10)
+            .await
+            .unwrap(),
+        vec![at(discord, 1_234_567_890_123, 500)]
+    );
+    // Recording a message again moves its time.
+    store.add_expiring(&at(private, 7, 100)).await.unwrap();
+    store.remove_expiring(group, 2_147_483_647).await.unwrap();
+    store.remove_expiring(group, 1).await.unwrap();
+    assert_eq!(
+        telegram(5_000, 10).await.unwrap(),
+        vec![at(private, 7, 100), at(private, 8, 2_000)]
+    );
 }
 
 async fn outbox_pending_oldest_first_until_sent(store: &dyn Store) {

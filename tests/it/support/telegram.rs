@@ -43,6 +43,9 @@ pub struct BotMessage {
     pub reply_markup: Option<Value>,
     pub received_at_ms: i64,
     pub edit_count: i64,
+    /// Deleted by the bot (the front keeps the record).
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 impl BotMessage {
