@@ -95,8 +95,9 @@ const DELETABLE_FOR_MS: i64 = 48 * 3_600_000;
 
 /// Deletes stored expiring messages as they fall due, forever. Runs from
 /// the start, so messages that fell due while the process was down go at
-/// once. A message already gone, or one Telegram no longer lets the bot
-/// delete, is forgotten; other failures are retried on the next sweep.
+/// once. A message already gone, one Telegram no longer lets the bot
+/// delete, or one in a chat that refuses the bot is forgotten; other
+/// failures are retried on the next sweep, for up to 48 hours.
 async fn delete_expired(bot: TgBot, service: Arc<ChatService>) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -127,6 +128,13 @@ async fn delete_expired(bot: TgBot, service: Arc<ChatService>) {
                         message = m.message_id,
                         "expiring message already gone"
                     );
+                    true
+                }
+                // The chat refuses the bot (blocked, kicked, gone): the
+                // message cannot be deleted by it any more.
+                Err(e) if matches!(undeliverable(&e), Some(Undeliverable::Refused(_))) => {
+                    tracing::info!(chat = m.chat.id, message = m.message_id, error = %e,
+                        "expiring message out of reach");
                     true
                 }
                 Err(e) => {
