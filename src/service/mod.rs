@@ -42,8 +42,8 @@ use crate::domain::ports::{
     UserRecord,
 };
 use crate::domain::{
-    ChatRef, DecisionRecord, Execution, IdempotencyKey, Mode, NotifyKind, NotifyLevel, Order,
-    ProfileSettings, SkipReason, TradeEvent, UserRef, WalletAddress,
+    ChatRef, DecisionRecord, Execution, IdempotencyKey, Mode, NotifyLevel, Order, ProfileSettings,
+    SkipReason, TradeEvent, UserRef, WalletAddress,
 };
 use crate::engine::analytics::{
     AnalyticsConfig, AnalyticsEvent, LeaderRow, Metric, WalletCard, WalletState, Window,
@@ -162,6 +162,22 @@ impl Digest {
         wallets.sort_by_key(|d| (d.rank, d.metric, d.window, d.wallet));
         Some((yesterday * DAY_MS, wallets))
     }
+}
+
+/// `payload` for `user`'s private chat, as their switch for its kind says
+/// (off: none; silent: no sound).
+fn private_message(
+    user: UserRef,
+    payload: OutboxPayload,
+    prefs: &crate::domain::NotifyPrefs,
+) -> Option<NewMessage> {
+    let level = prefs.level(payload.kind());
+    (level != NotifyLevel::Off).then(|| NewMessage {
+        chat: ChatRef::new(user.platform, user.id),
+        user,
+        payload,
+        silent: level == NotifyLevel::Silent,
+    })
 }
 
 /// How long a sent digest's claim is kept (several instances, restarts).
@@ -721,16 +737,11 @@ impl Core {
         let messages: Vec<NewMessage> = users
             .into_iter()
             .filter_map(|u| {
-                let level = u.notify.level(NotifyKind::Discoveries);
-                (level != NotifyLevel::Off).then(|| NewMessage {
-                    chat: ChatRef::new(u.user.platform, u.user.id),
-                    user: u.user,
-                    payload: OutboxPayload::Discoveries {
-                        day_ms,
-                        wallets: wallets.clone(),
-                    },
-                    silent: level == NotifyLevel::Silent,
-                })
+                let payload = OutboxPayload::Discoveries {
+                    day_ms,
+                    wallets: wallets.clone(),
+                };
+                private_message(u.user, payload, &u.notify)
             })
             .collect();
         tracing::info!(
@@ -739,15 +750,7 @@ impl Core {
             users = messages.len(),
             "daily digest"
         );
-        if messages.is_empty() {
-            return Ok(0);
-        }
-        self.store
-            .enqueue(&messages, self.now_ms())
-            .await
-            .context("queue the daily digest")?;
-        self.outbox.notify_one();
-        Ok(messages.len())
+        self.queue(messages).await.context("the daily digest")
     }
 
     /// Records every decision in the skip log and claims the placed orders'
@@ -1152,6 +1155,11 @@ impl Core {
     /// notification switches say (off: dropped; silent: no sound).
     async fn notify(&self, queue: Vec<(UserRef, OutboxPayload)>) -> anyhow::Result<usize> {
         let messages = self.messages(queue).await;
+        self.queue(messages).await
+    }
+
+    /// Stores messages in the outbox and wakes delivery.
+    async fn queue(&self, messages: Vec<NewMessage>) -> anyhow::Result<usize> {
         if messages.is_empty() {
             return Ok(0);
         }
@@ -1169,16 +1177,8 @@ impl Core {
     async fn messages(&self, queue: Vec<(UserRef, OutboxPayload)>) -> Vec<NewMessage> {
         let mut messages = Vec::with_capacity(queue.len());
         for (user, payload) in queue {
-            let level = self.prefs_of(user).await.level(payload.kind());
-            if level == NotifyLevel::Off {
-                continue;
-            }
-            messages.push(NewMessage {
-                chat: ChatRef::new(user.platform, user.id),
-                user,
-                payload,
-                silent: level == NotifyLevel::Silent,
-            });
+            let prefs = self.prefs_of(user).await;
+            messages.extend(private_message(user, payload, &prefs));
         }
         messages
     }
