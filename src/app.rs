@@ -238,15 +238,24 @@ impl App {
             }
             None => None,
         };
-        if settings.discord_token.is_some() {
-            tracing::warn!(
-                "DISCORD_BOT_TOKEN is set, but this version of alfabot has no Discord transport \
-                 yet: it is ignored (Telegram and the console are served)"
-            );
-        }
+        let discord = match &settings.discord {
+            Some(d) => {
+                let discord = crate::discord::prepare(d).await?;
+                senders.insert(Platform::Discord, Arc::new(discord.sender()));
+                Some(discord)
+            }
+            None => None,
+        };
         let service = Arc::new(ChatService::new(Arc::clone(&core), bot_username));
         if let Some(bot) = tg_bot {
             tasks.spawn(telegram::run(bot, Arc::clone(&service), shutdown.clone()));
+        }
+        let mut extra_routes = None;
+        if let Some(discord) = discord {
+            let handler = discord.handler(Arc::clone(&service));
+            extra_routes = discord.endpoint(Arc::clone(&handler)).map(|e| e.router());
+            tracing::info!(http_interactions = discord.over_http(), "Discord connected");
+            tasks.spawn(discord.run(handler, Arc::clone(&service), shutdown.clone()));
         }
 
         if settings.console_enabled() {
@@ -267,7 +276,7 @@ impl App {
         };
         tracing::info!(addr = %http.local_addr()?, "HTTP listening");
         tasks.spawn(async move {
-            if let Err(e) = crate::web::serve(http, web, shutdown).await {
+            if let Err(e) = crate::web::serve(http, web, extra_routes, shutdown).await {
                 tracing::error!(error = format!("{e:#}"), "HTTP server stopped");
             }
         });

@@ -26,6 +26,18 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("TELEGRAM_API_URL", "Bot API base URL"),
     ("DISCORD_BOT_TOKEN", "enables Discord"),
     ("DISCORD_API_URL", "Discord REST/gateway base"),
+    (
+        "DISCORD_APPLICATION_ID",
+        "Discord application id (asked from Discord when unset)",
+    ),
+    (
+        "DISCORD_PUBLIC_KEY",
+        "Discord app public key (hex): serve HTTP interactions",
+    ),
+    (
+        "DISCORD_GUILD_ID",
+        "register Discord commands in this server only",
+    ),
     ("ALFABOT_FEED", "pumpportal, replay:PATH or sim[:SEED]"),
     (
         "ALFABOT_REPLAY_SPEED",
@@ -71,13 +83,29 @@ pub struct TelegramSettings {
     pub api_url: Url,
 }
 
+/// Discord: the bot token, where its API is, and how interactions come in.
+#[derive(Debug, Clone)]
+pub struct DiscordSettings {
+    pub token: SecretString,
+    /// REST and gateway base (serenity's proxy); Discord's own when unset.
+    pub api_url: Option<Url>,
+    /// Asked from Discord (`GET /oauth2/applications/@me`) when unset.
+    pub application_id: Option<u64>,
+    /// The application's Ed25519 public key (64 hex digits): interactions
+    /// come as signed HTTP posts to `/discord/interactions` instead of the
+    /// gateway.
+    pub public_key: Option<String>,
+    /// Commands are registered in this server only (they appear at once),
+    /// not globally.
+    pub guild_id: Option<u64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: SecretString,
     pub redis_url: Option<SecretString>,
     pub telegram: Option<TelegramSettings>,
-    pub discord_token: Option<SecretString>,
-    pub discord_api_url: Option<Url>,
+    pub discord: Option<DiscordSettings>,
     pub feed: FeedSpec,
     /// Replay/simulation pace and the PumpPortal connection.
     pub feed_settings: FeedSettings,
@@ -171,6 +199,63 @@ impl Settings {
                 api_url: url("TELEGRAM_API_URL", "https://api.telegram.org")?,
             }),
         };
+        let snowflake = |k: &str| -> anyhow::Result<Option<u64>> {
+            get(k)
+                .map(|v| {
+                    v.trim()
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|id| *id > 0)
+                        .with_context(|| format!("{k} must be a Discord id (digits), got {v:?}"))
+                })
+                .transpose()
+        };
+        let discord = match secret("DISCORD_BOT_TOKEN") {
+            None => {
+                if let Some((k, _)) = [
+                    "DISCORD_API_URL",
+                    "DISCORD_APPLICATION_ID",
+                    "DISCORD_PUBLIC_KEY",
+                    "DISCORD_GUILD_ID",
+                ]
+                .iter()
+                .filter_map(|k| get(k).map(|v| (*k, v)))
+                .next()
+                {
+                    bail!("{k} is set but DISCORD_BOT_TOKEN is not: Discord needs the bot token");
+                }
+                None
+            }
+            Some(token) => {
+                let api_url = get("DISCORD_API_URL")
+                    .map(|_| url("DISCORD_API_URL", ""))
+                    .transpose()?;
+                if let Some(u) = &api_url
+                    && !matches!(u.scheme(), "http" | "https")
+                {
+                    bail!("DISCORD_API_URL must be an http:// or https:// URL");
+                }
+                let public_key = get("DISCORD_PUBLIC_KEY")
+                    .map(|k| {
+                        let k = k.trim();
+                        if k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()) {
+                            Ok(k.to_ascii_lowercase())
+                        } else {
+                            Err(anyhow::anyhow!(
+                                "DISCORD_PUBLIC_KEY must be the application's public key: 64 hex digits"
+                            ))
+                        }
+                    })
+                    .transpose()?;
+                Some(DiscordSettings {
+                    token,
+                    api_url,
+                    application_id: snowflake("DISCORD_APPLICATION_ID")?,
+                    public_key,
+                    guild_id: snowflake("DISCORD_GUILD_ID")?,
+                })
+            }
+        };
         let feed = get("ALFABOT_FEED").map_or(Ok(FeedSpec::Sim { seed: 42 }), |f| {
             FeedSpec::parse(f).context("ALFABOT_FEED")
         })?;
@@ -227,10 +312,7 @@ impl Settings {
             database_url: SecretString::from(database_url.to_owned()),
             redis_url: secret("REDIS_URL"),
             telegram,
-            discord_token: secret("DISCORD_BOT_TOKEN"),
-            discord_api_url: get("DISCORD_API_URL")
-                .map(|_| url("DISCORD_API_URL", ""))
-                .transpose()?,
+            discord,
             feed,
             feed_settings,
             solana_rpc_url: url("SOLANA_RPC_URL", "https://api.mainnet-beta.solana.com")?,
@@ -255,9 +337,7 @@ impl Settings {
         match self.console {
             ConsoleMode::On => true,
             ConsoleMode::Off => false,
-            // Discord has no transport yet: a token alone leaves the
-            // console on, so the process still has a chat.
-            ConsoleMode::Auto => self.telegram.is_none(),
+            ConsoleMode::Auto => self.telegram.is_none() && self.discord.is_none(),
         }
     }
 }
@@ -301,11 +381,48 @@ mod tests {
     }
 
     #[test]
-    fn a_discord_token_alone_keeps_the_console() {
-        let s = Settings::from_sources(None, &env(&[("DISCORD_BOT_TOKEN", "x.y.z")])).unwrap();
-        assert!(s.discord_token.is_some());
-        assert!(s.console_enabled(), "Discord is not served yet");
-        assert_eq!(s.demo_follows, 5);
+    fn discord_settings_are_validated_with_the_variable_named() {
+        let s = Settings::from_sources(
+            None,
+            &env(&[
+                ("DISCORD_BOT_TOKEN", "x.y.z"),
+                ("DISCORD_API_URL", "http://127.0.0.1:9"),
+                ("DISCORD_APPLICATION_ID", "1100"),
+                ("DISCORD_GUILD_ID", "2200"),
+                ("DISCORD_PUBLIC_KEY", &"AB".repeat(32)),
+            ]),
+        )
+        .unwrap();
+        let d = s.discord.as_ref().unwrap();
+        assert_eq!(d.application_id, Some(1100));
+        assert_eq!(d.guild_id, Some(2200));
+        assert_eq!(d.public_key.as_deref(), Some("ab".repeat(32).as_str()));
+        assert!(
+            !s.console_enabled(),
+            "Discord is a chat: the console is off"
+        );
+        for (vars, names) in [
+            (vec![("DISCORD_GUILD_ID", "1")], "DISCORD_GUILD_ID"),
+            (
+                vec![("DISCORD_BOT_TOKEN", "t"), ("DISCORD_GUILD_ID", "abc")],
+                "DISCORD_GUILD_ID",
+            ),
+            (
+                vec![("DISCORD_BOT_TOKEN", "t"), ("DISCORD_APPLICATION_ID", "0")],
+                "DISCORD_APPLICATION_ID",
+            ),
+            (
+                vec![("DISCORD_BOT_TOKEN", "t"), ("DISCORD_PUBLIC_KEY", "abcd")],
+                "DISCORD_PUBLIC_KEY",
+            ),
+            (
+                vec![("DISCORD_BOT_TOKEN", "t"), ("DISCORD_API_URL", "ws://x")],
+                "DISCORD_API_URL",
+            ),
+        ] {
+            let e = Settings::from_sources(None, &env(&vars)).unwrap_err();
+            assert!(format!("{e:#}").contains(names), "{e:#}");
+        }
     }
 
     #[test]

@@ -38,9 +38,92 @@ pub struct CommandSpec {
     pub name: &'static str,
     pub aliases: &'static [&'static str],
     pub arg: Arg,
+    /// The argument as typed options, for platforms with forms (Discord's
+    /// slash commands). Their values, in order, make the same text a user
+    /// types after the name, so one parser serves both.
+    pub options: &'static [OptionSpec],
     /// Locale key of the one-line description.
     pub about: &'static str,
     pub scope: Scope,
+}
+
+/// What an option holds: decides its type, choices and suggestions on
+/// platforms that show forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionKind {
+    /// A wallet address (suggested: the user's follows, the top of /alfa).
+    Wallet,
+    /// A wallet or token address (suggested: the user's follows).
+    Address,
+    /// A leaderboard metric (fixed choices).
+    Metric,
+    /// A leaderboard timeframe (fixed choices).
+    Window,
+    /// One of the user's profile names (suggested).
+    Profile,
+    /// `on` or `off` (fixed choices).
+    OnOff,
+}
+
+/// One typed option of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionSpec {
+    /// Lower-case ASCII, unique within the command.
+    pub name: &'static str,
+    pub kind: OptionKind,
+    pub required: bool,
+    /// Locale key of the option's description.
+    pub about: &'static str,
+}
+
+const WALLET: OptionSpec = OptionSpec {
+    name: "wallet",
+    kind: OptionKind::Wallet,
+    required: true,
+    about: "opt.wallet",
+};
+const METRIC: OptionSpec = OptionSpec {
+    name: "metric",
+    kind: OptionKind::Metric,
+    required: false,
+    about: "opt.metric",
+};
+const WINDOW: OptionSpec = OptionSpec {
+    name: "window",
+    kind: OptionKind::Window,
+    required: false,
+    about: "opt.window",
+};
+const ON_OFF: OptionSpec = OptionSpec {
+    name: "state",
+    kind: OptionKind::OnOff,
+    required: false,
+    about: "opt.on_off",
+};
+const PROFILE: OptionSpec = OptionSpec {
+    name: "profile",
+    kind: OptionKind::Profile,
+    required: false,
+    about: "opt.profile",
+};
+const ABOUT: OptionSpec = OptionSpec {
+    name: "address",
+    kind: OptionKind::Address,
+    required: false,
+    about: "opt.why",
+};
+
+/// The text a user would type for `command` with these option values (in
+/// the spec's order; empty values left out), so a form's answer goes
+/// through [`parse`] like a typed message.
+#[must_use]
+pub fn command_line(command: &str, values: &[&str]) -> String {
+    let mut line = format!("/{command}");
+    for v in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        line.push(' ');
+        line.push_str(v);
+    }
+    line
 }
 
 pub const COMMANDS: &[CommandSpec] = &[
@@ -48,6 +131,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "start",
         aliases: &[],
         arg: Arg::None,
+        options: &[],
         about: "cmd.start",
         scope: Scope::Anywhere,
     },
@@ -55,6 +139,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "help",
         aliases: &[],
         arg: Arg::None,
+        options: &[],
         about: "cmd.help",
         scope: Scope::Anywhere,
     },
@@ -62,6 +147,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "copytrader",
         aliases: &["profiles", "ct"],
         arg: Arg::None,
+        options: &[],
         about: "cmd.copytrader",
         scope: Scope::Private,
     },
@@ -69,6 +155,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "wallet",
         aliases: &["wallets", "keys"],
         arg: Arg::None,
+        options: &[],
         about: "cmd.wallet",
         scope: Scope::Private,
     },
@@ -76,6 +163,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "track",
         aliases: &["follow"],
         arg: Arg::Required("arg.wallet"),
+        options: &[WALLET],
         about: "cmd.track",
         scope: Scope::Private,
     },
@@ -83,6 +171,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "untrack",
         aliases: &["unfollow"],
         arg: Arg::Required("arg.wallet"),
+        options: &[WALLET],
         about: "cmd.untrack",
         scope: Scope::Private,
     },
@@ -90,6 +179,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "list",
         aliases: &[],
         arg: Arg::None,
+        options: &[],
         about: "cmd.list",
         scope: Scope::Private,
     },
@@ -97,6 +187,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "status",
         aliases: &[],
         arg: Arg::None,
+        options: &[],
         about: "cmd.status",
         scope: Scope::Private,
     },
@@ -104,6 +195,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "pause",
         aliases: &[],
         arg: Arg::None,
+        options: &[],
         about: "cmd.pause",
         scope: Scope::Private,
     },
@@ -111,6 +203,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "resume",
         aliases: &[],
         arg: Arg::None,
+        options: &[],
         about: "cmd.resume",
         scope: Scope::Private,
     },
@@ -118,6 +211,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "stopentry",
         aliases: &[],
         arg: Arg::Optional("arg.on_off"),
+        options: &[ON_OFF],
         about: "cmd.stopentry",
         scope: Scope::Private,
     },
@@ -125,6 +219,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "profit",
         aliases: &[],
         arg: Arg::Optional("arg.profile"),
+        options: &[PROFILE],
         about: "cmd.profit",
         scope: Scope::Private,
     },
@@ -132,6 +227,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "daily",
         aliases: &[],
         arg: Arg::Optional("arg.profile"),
+        options: &[PROFILE],
         about: "cmd.daily",
         scope: Scope::Private,
     },
@@ -139,6 +235,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "why",
         aliases: &[],
         arg: Arg::Optional("arg.why"),
+        options: &[ABOUT],
         about: "cmd.why",
         scope: Scope::Private,
     },
@@ -146,6 +243,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "notify",
         aliases: &[],
         arg: Arg::None,
+        options: &[],
         about: "cmd.notify",
         scope: Scope::Private,
     },
@@ -153,6 +251,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "alfa",
         aliases: &["leaderboard"],
         arg: Arg::Optional("arg.board"),
+        options: &[METRIC, WINDOW],
         about: "cmd.alfa",
         scope: Scope::Anywhere,
     },
@@ -160,6 +259,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "score",
         aliases: &[],
         arg: Arg::Required("arg.wallet"),
+        options: &[WALLET],
         about: "cmd.score",
         scope: Scope::Anywhere,
     },
@@ -167,6 +267,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "cancel",
         aliases: &[],
         arg: Arg::None,
+        options: &[],
         about: "cmd.cancel",
         scope: Scope::Anywhere,
     },

@@ -177,7 +177,7 @@ impl ChatService {
             Action::Profiles => edit(self.profiles_view(user, None).await?, None),
             Action::NewProfile => {
                 self.save_dialogue(req, Dialogue::NewProfile).await?;
-                replies(vec![View::text(t(l, "ct.new.prompt", &[]))])
+                ChatResponse::question(View::text(t(l, "ct.new.prompt", &[])))
             }
             Action::Profile(id) => {
                 let p = or_toast!(self.core.profile_of(me, id).await);
@@ -194,11 +194,11 @@ impl ChatService {
                 let p = or_toast!(self.core.profile_of(me, id).await);
                 self.save_dialogue(req, Dialogue::Rename { profile: id })
                     .await?;
-                replies(vec![View::text(t(
+                ChatResponse::question(View::text(t(
                     l,
                     "ct.rename.prompt",
                     &[("name", p.name.as_str())],
-                ))])
+                )))
             }
             Action::Delete(id) => {
                 let p = or_toast!(self.core.profile_of(me, id).await);
@@ -244,11 +244,11 @@ impl ChatService {
                         },
                     )
                     .await?;
-                    return Ok(replies(vec![View::text(settings::prompt(
+                    return Ok(ChatResponse::question(View::text(settings::prompt(
                         l,
                         setting,
                         &setting.read(&p.settings),
-                    ))]));
+                    ))));
                 }
                 let p = or_toast!(
                     self.core
@@ -282,11 +282,11 @@ impl ChatService {
                     self.save_dialogue(req, Dialogue::Override { follow, setting })
                         .await?;
                     let effective = p.settings.with_overrides(&f.overrides);
-                    return Ok(replies(vec![View::text(settings::prompt(
+                    return Ok(ChatResponse::question(View::text(settings::prompt(
                         l,
                         setting,
                         &setting.read(&effective),
-                    ))]));
+                    ))));
                 }
                 let (p, f) = or_toast!(
                     self.core
@@ -376,7 +376,11 @@ impl ChatService {
                     Ok(n) => n,
                     Err(e) => {
                         ask_again().await?;
-                        return Ok(replies(vec![refusal(l, name_error(l, &e), "ct.try_again")]));
+                        return Ok(ChatResponse::question(refusal(
+                            l,
+                            name_error(l, &e),
+                            "ct.try_again",
+                        )));
                     }
                 };
                 let result = match d {
@@ -400,11 +404,11 @@ impl ChatService {
                     // Another name may do.
                     Err(ProfileError::NameTaken) => {
                         ask_again().await?;
-                        Ok(replies(vec![refusal(
+                        Ok(ChatResponse::question(refusal(
                             l,
                             profile_error(l, ProfileError::NameTaken)?,
                             "ct.try_again",
-                        )]))
+                        )))
                     }
                     // Nothing typed can help (too many profiles, gone).
                     Err(e) => {
@@ -475,11 +479,11 @@ impl ChatService {
         }
         let why = profile_error(l, e)?;
         self.save_dialogue(req, d).await?;
-        Ok(replies(vec![View::text(format!(
+        Ok(ChatResponse::question(View::text(format!(
             "{why}\n{}\n{}",
             t(l, "setting.kept", &[]),
             t(l, "ct.setting.retry", &[])
-        ))]))
+        ))))
     }
 
     /// `/pause` and `/resume` on the active profile.

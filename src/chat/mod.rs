@@ -14,6 +14,7 @@ pub mod profiles;
 pub mod render;
 pub mod reports;
 pub mod settings;
+pub mod suggest;
 pub mod trading;
 pub mod view;
 pub mod wallet;
@@ -56,6 +57,18 @@ pub struct ChatRequest {
     /// The platform's language hint (used when the user is created).
     pub language: Option<String>,
     pub input: Input,
+    /// The platform shows the answer to the caller alone, even in a group
+    /// (a Discord interaction answered ephemerally): personal commands
+    /// work there. Secrets still need a private chat.
+    pub private_reply: bool,
+}
+
+impl ChatRequest {
+    /// Whether personal data may be shown in the answer.
+    #[must_use]
+    pub fn personal(&self) -> bool {
+        self.kind == ChatKind::Private || self.private_reply
+    }
 }
 
 /// Handles requests from every platform.
@@ -136,7 +149,7 @@ impl ChatService {
 
     async fn dispatch(&self, req: &ChatRequest, user: &UserRecord) -> anyhow::Result<ChatResponse> {
         let l = user.locale;
-        let private = req.kind == ChatKind::Private;
+        let private = req.personal();
         match &req.input {
             Input::Text(text) => {
                 let Some(parsed) = command::parse(text, self.bot_username.as_deref()) else {
@@ -206,7 +219,7 @@ impl ChatService {
     ) -> anyhow::Result<ChatResponse> {
         let l = user.locale;
         let spec = cmd.spec();
-        if spec.scope == Scope::Private && req.kind != ChatKind::Private {
+        if spec.scope == Scope::Private && !req.personal() {
             return Ok(ChatResponse::reply(View::text(t(
                 l,
                 "error.private_only",
@@ -214,7 +227,7 @@ impl ChatService {
             ))));
         }
         let view = match cmd {
-            Command::Start if req.kind == ChatKind::Private => {
+            Command::Start if req.personal() => {
                 render::welcome(l, &req.name, &self.core.active_profile(user).await?)
             }
             Command::Start => View::text(t(l, "welcome.group", &[])),
@@ -342,7 +355,7 @@ impl ChatService {
     ) -> anyhow::Result<ChatResponse> {
         let l = user.locale;
         let short = wallet.short();
-        let toast = if req.kind == ChatKind::Private {
+        let toast = if req.personal() {
             match self.core.follow(user, wallet).await {
                 Ok((profile, _, new)) => t(
                     l,
@@ -438,13 +451,27 @@ impl ChatService {
             _ => {}
         }
         // The other buttons act on personal data.
-        if req.kind != ChatKind::Private {
+        if !req.personal() {
             return Ok(ChatResponse {
                 toast: Some(t(
                     l,
                     "error.private_only",
                     &[("command", command_of(&action))],
                 )),
+                ..ChatResponse::default()
+            });
+        }
+        // Secrets are typed or shown only in a private chat, never in a
+        // group, even where the platform would show the answer to the
+        // presser alone.
+        if req.kind != ChatKind::Private
+            && matches!(
+                action,
+                Action::ImportKey | Action::Export(_) | Action::ExportConfirmed(_)
+            )
+        {
+            return Ok(ChatResponse {
+                toast: Some(t(l, "error.dm_only", &[])),
                 ..ChatResponse::default()
             });
         }

@@ -118,6 +118,7 @@ impl Bot {
                 name: "Ana".to_owned(),
                 language: who.lang.map(str::to_owned),
                 input,
+                private_reply: false,
             })
             .await;
         check(&resp);

@@ -48,6 +48,10 @@ pub struct ChatResponse {
     pub toast: Option<String>,
     /// Delete the user's message this answers at once (it held a secret).
     pub delete_input: bool,
+    /// The first message asks for a typed answer (a dialogue is open):
+    /// platforms with forms (Discord) show a form with one field instead,
+    /// and its answer comes back as text.
+    pub asks: bool,
 }
 
 impl ChatResponse {
@@ -55,6 +59,17 @@ impl ChatResponse {
     pub fn reply(view: View) -> Self {
         Self {
             messages: vec![view],
+            ..Self::default()
+        }
+    }
+
+    /// A question whose answer is typed next (the dialogue is saved by the
+    /// caller).
+    #[must_use]
+    pub fn question(view: View) -> Self {
+        Self {
+            messages: vec![view],
+            asks: true,
             ..Self::default()
         }
     }

@@ -183,7 +183,7 @@ impl ChatService {
                     Dialogue::ImportKey,
                 )
                 .await?;
-                ChatResponse::reply(View::text(t(l, "wallet.import.prompt", &[])))
+                ChatResponse::question(View::text(t(l, "wallet.import.prompt", &[])))
             }
             Action::Export(wallet) => {
                 if self.core.store().get_key(me, wallet).await?.is_none() {

@@ -95,6 +95,7 @@ impl Console {
                     name: "console".to_owned(),
                     language: std::env::var("LANG").ok(),
                     input,
+                    private_reply: false,
                 })
                 .await;
             if let Some(t) = &resp.toast {

@@ -180,6 +180,7 @@ fn request(user: &User, msg: &Message, input: Input) -> ChatRequest {
         name: user.first_name.clone(),
         language: user.language_code.clone(),
         input,
+        private_reply: false,
     }
 }
 

@@ -95,9 +95,14 @@ async fn metrics(State(s): State<WebState>) -> impl IntoResponse {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: WebState,
+    extra: Option<Router>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(state))
+    let app = match extra {
+        Some(more) => router(state).merge(more),
+        None => router(state),
+    };
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             let _ = shutdown.changed().await;
         })

@@ -139,6 +139,7 @@ fn request(user: UserRef, chat: i64, text: &str, lang: &str) -> ChatRequest {
         name: "Ada".into(),
         language: Some(lang.into()),
         input: Input::Text(text.into()),
+        private_reply: false,
     }
 }
 
