@@ -484,6 +484,39 @@ mod tests {
     }
 
     #[test]
+    fn typed_options_give_the_line_the_parser_reads() {
+        for spec in COMMANDS {
+            // A command with an argument has options, and required ones
+            // match a required argument.
+            assert_eq!(
+                spec.arg.key().is_some(),
+                !spec.options.is_empty(),
+                "{}",
+                spec.name
+            );
+            let required = spec.options.iter().any(|o| o.required);
+            assert_eq!(
+                required,
+                matches!(spec.arg, Arg::Required(_)),
+                "{}",
+                spec.name
+            );
+            for o in spec.options {
+                assert!(o.name.bytes().all(|b| b.is_ascii_lowercase()), "{}", o.name);
+            }
+        }
+        assert_eq!(command_line("alfa", &["pnl", " ", "7d"]), "/alfa pnl 7d");
+        assert_eq!(
+            parse(&command_line("alfa", &["", "30d"]), None),
+            Some(Ok(Command::Alfa(vec!["30d".into()])))
+        );
+        assert_eq!(
+            parse(&command_line("profit", &["my degen"]), None),
+            Some(Ok(Command::Profit("my degen".into())))
+        );
+    }
+
+    #[test]
     fn names_and_aliases_are_unique() {
         let mut seen = std::collections::HashSet::new();
         for c in COMMANDS {

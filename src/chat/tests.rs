@@ -105,6 +105,12 @@ impl Bot {
     }
 
     async fn send(&self, who: Who, input: Input) -> ChatResponse {
+        self.send_as(who, input, false).await
+    }
+
+    /// As [`Self::send`]; `private_reply`: the platform shows the answer to
+    /// the caller alone (a Discord interaction in a server).
+    async fn send_as(&self, who: Who, input: Input, private_reply: bool) -> ChatResponse {
         let chat = match who.kind {
             ChatKind::Private => who.id,
             _ => -1_000,
@@ -118,7 +124,7 @@ impl Bot {
                 name: "Ana".to_owned(),
                 language: who.lang.map(str::to_owned),
                 input,
-                private_reply: false,
+                private_reply,
             })
             .await;
         check(&resp);
@@ -1560,4 +1566,43 @@ async fn wallet_keys_are_created_imported_exported_and_deleted_privately() {
     // Spanish.
     let r = bot.text(EVA, "/wallet").await;
     assert!(all(&r).contains("Aún no tienes"), "{}", all(&r));
+}
+
+#[tokio::test]
+async fn answers_shown_to_the_caller_alone_may_be_personal_but_never_secret() {
+    let bot = Bot::new().await;
+    bot.text(ANA, "/start").await;
+    let eph = |s: &str| Input::Text(s.to_owned());
+    // In a group, seen by all: refused.
+    let r = bot.send_as(ANA_IN_GROUP, eph("/status"), false).await;
+    assert!(all(&r).contains("private chat"), "{}", all(&r));
+    // The same request shown to Ana alone: answered.
+    let r = bot.send_as(ANA_IN_GROUP, eph("/status"), true).await;
+    assert!(!all(&r).contains("private chat"), "{}", all(&r));
+    let r = bot
+        .send_as(ANA_IN_GROUP, eph(&format!("/track {}", w(7))), true)
+        .await;
+    assert!(all(&r).contains(&w(7).to_string()), "{}", all(&r));
+    assert_eq!(bot.core.follows(ANA.user()).await.unwrap().len(), 1);
+    // Keys may be listed there, but never typed or shown.
+    let r = bot.send_as(ANA_IN_GROUP, eph("/wallet"), true).await;
+    assert!(!r.messages.is_empty());
+    for a in [
+        Action::ImportKey,
+        Action::Export(w(7)),
+        Action::ExportConfirmed(w(7)),
+    ] {
+        let r = bot
+            .send_as(ANA_IN_GROUP, Input::Button(a.encode()), true)
+            .await;
+        assert!(r.messages.is_empty() && r.edit.is_none(), "{a:?}");
+        assert!(r.toast.unwrap().contains("direct message"), "{a:?}");
+    }
+    // A question asked by a press says so, for platforms with forms.
+    let r = bot.press(ANA, &Action::NewProfile).await;
+    assert!(r.asks);
+    let r = bot.text(ANA, &"x".repeat(40)).await;
+    assert!(r.asks, "a refused answer asks again: {}", all(&r));
+    let r = bot.text(ANA, "second").await;
+    assert!(!r.asks, "{}", all(&r));
 }
