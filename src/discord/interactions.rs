@@ -178,12 +178,17 @@ enum Original {
 pub struct Handler {
     service: Arc<ChatService>,
     http: Arc<Http>,
+    rest: Arc<super::rest::Rest>,
 }
 
 impl Handler {
     #[must_use]
-    pub fn new(service: Arc<ChatService>, http: Arc<Http>) -> Self {
-        Self { service, http }
+    pub fn new(service: Arc<ChatService>, http: Arc<Http>, rest: Arc<super::rest::Rest>) -> Self {
+        Self {
+            service,
+            http,
+            rest,
+        }
     }
 
     #[must_use]
@@ -570,13 +575,10 @@ impl Handler {
                 error = format!("{e:#}"),
                 "could not store a message to delete; it is deleted from memory (lost on restart)"
             );
-            let (http, chat) = (Arc::clone(&self.http), who.chat);
+            let (rest, chat) = (Arc::clone(&self.rest), who.chat);
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_secs(u64::from(secs))).await;
-                if let Err(e) =
-                    super::delete_message(&http, &super::Dms::default(), chat, id64(message_id))
-                        .await
-                {
+                if let Err(e) = rest.delete(chat, id64(message_id)).await {
                     tracing::warn!(
                         error = format!("{e:#}"),
                         "could not delete an expiring message"

@@ -8,9 +8,11 @@
 //! with `DISCORD_PUBLIC_KEY` set, signed HTTP posts to
 //! `/discord/interactions` ([`endpoint`]); both run [`interactions`].
 //! Alerts and reports reach users by DM through the outbox
-//! ([`DiscordSender`]); every REST call goes through serenity's rate
-//! limiter (per-route buckets, 429s waited out), and outbox sends are
-//! also spaced to Discord's global 50 requests a second.
+//! ([`DiscordSender`], over [`rest::Rest`]: spaced under Discord's global
+//! and per-channel limits, a 429's `retry_after` honoured). serenity's own
+//! calls go through its rate limiter (per-route buckets, 429s waited out);
+//! with `DISCORD_API_URL` set, serenity's proxy mode, whose rate limiter
+//! is off (it would ignore the proxy), as with a rate-limiting proxy.
 //!
 //! Chats: a user's DM is `ChatRef(discord, user id)`, a server channel
 //! `ChatRef(discord, -channel id)`.
@@ -18,28 +20,27 @@
 pub mod commands;
 pub mod endpoint;
 pub mod interactions;
+pub mod rest;
 pub mod view;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
 use secrecy::ExposeSecret as _;
 use serenity::all::{
-    ApplicationId, ChannelId, ClientBuilder, Command, CreateMessage, FullEvent, GatewayIntents,
-    GuildId, Http, HttpBuilder, MessageFlags, MessageId, UserId,
+    ApplicationId, ClientBuilder, Command, CreateMessage, FullEvent, GatewayIntents, GuildId, Http,
+    HttpBuilder, MessageFlags,
 };
-use serenity::http::HttpError;
 use tokio::sync::watch;
-use tokio::time::Instant;
 
 use crate::chat::{ChatService, View};
 use crate::config::DiscordSettings;
 use crate::domain::{ChatRef, Locale, Platform};
 use crate::notify::{ChatSender, Undeliverable};
 use interactions::Handler;
+use rest::Rest;
 
 /// The framework's data: the interaction handler.
 pub struct Data {
@@ -48,16 +49,25 @@ pub struct Data {
 
 pub type Error = anyhow::Error;
 
-/// Discord's global limit is 50 requests a second; outbox sends are spaced
-/// a little under it, leaving room for interaction answers.
-const SEND_SPACING: Duration = Duration::from_millis(25);
-
 /// A connected Discord client: the REST client and the application.
 pub struct Discord {
     pub http: Arc<Http>,
     pub application: ApplicationId,
     settings: DiscordSettings,
-    pub dms: Arc<Dms>,
+    pub rest: Arc<Rest>,
+}
+
+/// serenity's REST client: Discord's own with its rate limiter, or
+/// `DISCORD_API_URL` as serenity's proxy (whose rate limiter would ignore
+/// the proxy, so it is off, as serenity documents for proxies).
+fn http_builder(settings: &DiscordSettings) -> HttpBuilder {
+    let builder = HttpBuilder::new(settings.token.expose_secret());
+    match &settings.api_url {
+        Some(url) => builder
+            .proxy(url.as_str().trim_end_matches('/'))
+            .ratelimiter_disabled(true),
+        None => builder,
+    }
 }
 
 /// Builds the REST client on `DISCORD_API_URL`, learns the application
@@ -67,14 +77,16 @@ pub async fn prepare(settings: &DiscordSettings) -> anyhow::Result<Discord> {
     if let Some(key) = &settings.public_key {
         endpoint::verifier(key).context("DISCORD_PUBLIC_KEY is not an Ed25519 public key")?;
     }
-    let mut builder = HttpBuilder::new(settings.token.expose_secret());
-    if let Some(url) = &settings.api_url {
-        builder = builder.proxy(url.as_str().trim_end_matches('/'));
-    }
+    let mut builder = http_builder(settings);
     if let Some(id) = settings.application_id {
         builder = builder.application_id(ApplicationId::new(id));
     }
     let http = Arc::new(builder.build());
+    let base = settings
+        .api_url
+        .as_ref()
+        .map_or(rest::DISCORD, |u| u.as_str());
+    let rest = Arc::new(Rest::new(base, settings.token.clone()).context("Discord REST client")?);
     let application = match settings.application_id {
         Some(id) => ApplicationId::new(id),
         None => {
@@ -103,7 +115,7 @@ pub async fn prepare(settings: &DiscordSettings) -> anyhow::Result<Discord> {
     }
     tracing::info!(application = %application, commands = count, guild = ?settings.guild_id, "Discord commands registered");
     Ok(Discord {
-        dms: Arc::new(Dms::new(Arc::clone(&http))),
+        rest,
         http,
         application,
         settings: settings.clone(),
@@ -129,13 +141,17 @@ impl Discord {
     /// The outbox's sender of DMs and channel messages.
     #[must_use]
     pub fn sender(&self) -> DiscordSender {
-        DiscordSender::new(Arc::clone(&self.http), Arc::clone(&self.dms))
+        DiscordSender::new(Arc::clone(&self.rest))
     }
 
     /// The interaction handler over `service`.
     #[must_use]
     pub fn handler(&self, service: Arc<ChatService>) -> Arc<Handler> {
-        Arc::new(Handler::new(service, Arc::clone(&self.http)))
+        Arc::new(Handler::new(
+            service,
+            Arc::clone(&self.http),
+            Arc::clone(&self.rest),
+        ))
     }
 
     /// The HTTP interactions endpoint's state, when configured.
@@ -155,11 +171,7 @@ impl Discord {
         service: Arc<ChatService>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        let sweeper = tokio::spawn(delete_expired(
-            Arc::clone(&self.http),
-            Arc::clone(&self.dms),
-            service,
-        ));
+        let sweeper = tokio::spawn(delete_expired(Arc::clone(&self.rest), service));
         if self.over_http() {
             let _ = shutdown.changed().await;
             sweeper.abort();
@@ -232,87 +244,25 @@ async fn on_error(e: poise::FrameworkError<'_, Data, Error>) {
     }
 }
 
-/// DM channels by user, created on first need and remembered.
-pub struct Dms {
-    http: Option<Arc<Http>>,
-    channels: Mutex<HashMap<u64, ChannelId>>,
-}
-
-impl Default for Dms {
-    fn default() -> Self {
-        Self {
-            http: None,
-            channels: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl Dms {
-    #[must_use]
-    pub fn new(http: Arc<Http>) -> Self {
-        Self {
-            http: Some(http),
-            ..Self::default()
-        }
-    }
-
-    /// The channel a chat's messages go to: the user's DM channel for a
-    /// user, else the channel itself.
-    async fn channel(&self, http: &Http, chat: ChatRef) -> Result<ChannelId, serenity::Error> {
-        if chat.id < 0 {
-            return Ok(ChannelId::new(chat.id.unsigned_abs()));
-        }
-        let user = chat.id.unsigned_abs().max(1);
-        if let Some(c) = self
-            .channels
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&user)
-        {
-            return Ok(*c);
-        }
-        let http = self.http.as_deref().unwrap_or(http);
-        let dm = UserId::new(user).create_dm_channel(http).await?;
-        self.channels
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(user, dm.id);
-        Ok(dm.id)
-    }
-}
-
-/// Deletes one message in a chat.
-pub(crate) async fn delete_message(
-    http: &Http,
-    dms: &Dms,
-    chat: ChatRef,
-    message_id: i64,
-) -> Result<(), serenity::Error> {
-    let channel = dms.channel(http, chat).await?;
-    let id = MessageId::new(message_id.unsigned_abs().max(1));
-    channel.delete_message(http, id).await
-}
-
-/// Discord's JSON error code of a failed request, with its HTTP status.
-fn api_error(e: &serenity::Error) -> Option<(u16, isize)> {
-    match e {
-        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => {
-            Some((r.status_code.as_u16(), r.error.code))
-        }
-        _ => None,
-    }
-}
-
 /// What a failed send means for the outbox.
-fn undeliverable(e: &serenity::Error) -> Option<Undeliverable> {
-    let (status, code) = api_error(e)?;
+fn undeliverable(e: &rest::RestError) -> Option<Undeliverable> {
+    let rest::RestError::Api {
+        status,
+        code,
+        retry_after,
+        ..
+    } = e
+    else {
+        return None;
+    };
+    if let Some(wait) = retry_after {
+        return Some(Undeliverable::RetryAfter(*wait));
+    }
     match (status, code) {
-        // Rate limited after serenity's own retries.
-        (429, _) => Some(Undeliverable::RetryAfter(Duration::from_secs(5))),
         // Cannot send messages to this user (DMs closed, no shared server),
-        // unknown channel/user, missing access or permissions, a body
+        // unknown channel or user, missing access or permissions, a body
         // Discord refuses.
-        (_, 50_007 | 10_003 | 10_013 | 50_001 | 50_013 | 50_035) | (403 | 404, _) => Some(
+        (_, 50_007 | 10_003 | 10_013 | 50_001 | 50_013 | 50_035) | (400 | 403 | 404, _) => Some(
             Undeliverable::Refused(format!("Discord refused it (HTTP {status}, code {code})")),
         ),
         _ => None,
@@ -321,53 +271,21 @@ fn undeliverable(e: &serenity::Error) -> Option<Undeliverable> {
 
 /// Sends outbox messages to Discord: a user's by DM, a channel's to it.
 pub struct DiscordSender {
-    http: Arc<Http>,
-    dms: Arc<Dms>,
-    /// The next moment a send may start (spaced to the global limit).
-    next: tokio::sync::Mutex<Instant>,
+    rest: Arc<Rest>,
 }
 
 impl DiscordSender {
     #[must_use]
-    pub fn new(http: Arc<Http>, dms: Arc<Dms>) -> Self {
-        Self {
-            http,
-            dms,
-            next: tokio::sync::Mutex::new(Instant::now()),
-        }
-    }
-
-    /// Waits for this send's slot under the global rate.
-    async fn slot(&self) {
-        let at = {
-            let mut next = self.next.lock().await;
-            let at = (*next).max(Instant::now());
-            *next = at + SEND_SPACING;
-            at
-        };
-        tokio::time::sleep_until(at).await;
+    pub const fn new(rest: Arc<Rest>) -> Self {
+        Self { rest }
     }
 }
 
 #[async_trait]
 impl ChatSender for DiscordSender {
     async fn send(&self, chat: ChatRef, view: &View, silent: bool) -> anyhow::Result<()> {
-        let fail = |e: serenity::Error, what: &'static str| {
-            let why = undeliverable(&e);
-            let err = anyhow::Error::new(e).context(what);
-            match why {
-                Some(why) => err.context(why),
-                None => err,
-            }
-        };
-        self.slot().await;
-        let channel = self
-            .dms
-            .channel(&self.http, chat)
-            .await
-            .map_err(|e| fail(e, "Discord: open the DM channel"))?;
         // The outbox holds no locale; buttons carry their own labels and
-        // only the select menu's hint needs one.
+        // only a select menu's hint needs one.
         let parts = view::split(&view.text);
         let last = parts.len() - 1;
         for (n, part) in parts.into_iter().enumerate() {
@@ -378,13 +296,15 @@ impl ChatSender for DiscordSender {
             if silent {
                 msg = msg.flags(MessageFlags::SUPPRESS_NOTIFICATIONS);
             }
-            if n > 0 {
-                self.slot().await;
+            let body = serde_json::to_value(&msg)?;
+            if let Err(e) = self.rest.send(chat, &body).await {
+                let why = undeliverable(&e);
+                let err = anyhow::Error::new(e).context("Discord: send a message");
+                return Err(match why {
+                    Some(why) => err.context(why),
+                    None => err,
+                });
             }
-            channel
-                .send_message(&*self.http, msg)
-                .await
-                .map_err(|e| fail(e, "Discord: send a message"))?;
         }
         Ok(())
     }
@@ -399,7 +319,7 @@ const GIVE_UP_AFTER_MS: i64 = 48 * 3_600_000;
 /// from the start (so ones that fell due while the process was down go at
 /// once). A message already gone or out of reach is forgotten; other
 /// failures are retried on the next sweep, for up to two days.
-async fn delete_expired(http: Arc<Http>, dms: Arc<Dms>, service: Arc<ChatService>) {
+async fn delete_expired(rest: Arc<Rest>, service: Arc<ChatService>) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -415,9 +335,9 @@ async fn delete_expired(http: Arc<Http>, dms: Arc<Dms>, service: Arc<ChatService
             }
         };
         for m in due {
-            let forget = match delete_message(&http, &dms, m.chat, m.message_id).await {
+            let forget = match rest.delete(m.chat, m.message_id).await {
                 Ok(()) => true,
-                Err(e) => match api_error(&e) {
+                Err(e) => match e.api() {
                     // Unknown message, channel or user; no access.
                     Some((403 | 404, _)) => {
                         tracing::info!(chat = %m.chat, message = m.message_id, error = %e, "expiring message already gone or out of reach");
