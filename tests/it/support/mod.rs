@@ -3,6 +3,7 @@
 pub mod app;
 pub mod clock;
 pub mod core;
+pub mod discord;
 pub mod jupiter;
 pub mod market;
 pub mod pumpportal;
