@@ -39,6 +39,10 @@ use crate::domain::{ChatKind, ChatRef, Locale, Platform, UserRef};
 /// How long a press or a form may take before it is acknowledged first
 /// (Discord allows 3 s for the first answer).
 const ANSWER_BUDGET: Duration = Duration::from_millis(2_000);
+/// How often, and how far apart, an edit of an original not yet made is
+/// tried.
+const ORIGINAL_TRIES: u32 = 10;
+const ORIGINAL_RETRY: Duration = Duration::from_millis(100);
 /// Suggestions a menu shows, and the longest label and value.
 const MAX_CHOICE: usize = 100;
 
@@ -472,12 +476,7 @@ impl Handler {
                     let body = EditInteractionResponse::new()
                         .content(clip(&edit.text, view::MAX_CONTENT))
                         .components(view::components(l, &edit));
-                    log_failure(
-                        body.execute(&*self.http, &who.token)
-                            .await
-                            .map(drop)
-                            .map_err(Into::into),
-                    );
+                    log_failure(self.edit_original(who, body).await.map(drop));
                 }
             }
             Original::Placeholder => {
@@ -498,7 +497,7 @@ impl Handler {
                 let body = EditInteractionResponse::new()
                     .content(first_part(&placeholder.text))
                     .components(if parts.len() == 1 { rows } else { Vec::new() });
-                match body.execute(&*self.http, &who.token).await {
+                match self.edit_original(who, body).await {
                     Ok(sent) => self.expire(who, &placeholder, sent.id.get()).await,
                     Err(e) => {
                         tracing::warn!(error = %e, "could not fill an interaction's answer");
@@ -525,6 +524,29 @@ impl Handler {
         }
         if let Some(text) = toast {
             self.follow_up(who, &View::text(text), true, false).await;
+        }
+    }
+
+    /// Edits the interaction's original message. Over HTTP the first
+    /// answer reaches Discord as this request's response, so an edit can
+    /// arrive before Discord made the original: a "not found" is tried
+    /// again a few times.
+    async fn edit_original(
+        &self,
+        who: &Who,
+        body: EditInteractionResponse,
+    ) -> anyhow::Result<serenity::all::Message> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match body.clone().execute(&*self.http, &who.token).await {
+                Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)))
+                    if r.status_code.as_u16() == 404 && tries < ORIGINAL_TRIES =>
+                {
+                    tokio::time::sleep(ORIGINAL_RETRY).await;
+                }
+                other => return Ok(other?),
+            }
         }
     }
 

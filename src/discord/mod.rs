@@ -130,12 +130,9 @@ impl Discord {
     }
 
     fn gateway_http(&self) -> Http {
-        let mut builder =
-            HttpBuilder::new(self.settings.token.expose_secret()).application_id(self.application);
-        if let Some(url) = &self.settings.api_url {
-            builder = builder.proxy(url.as_str().trim_end_matches('/'));
-        }
-        builder.build()
+        http_builder(&self.settings)
+            .application_id(self.application)
+            .build()
     }
 
     /// The outbox's sender of DMs and channel messages.

@@ -52,14 +52,19 @@ pub async fn prepare(bot: &TgBot) -> anyhow::Result<Option<String>> {
         .get_me()
         .await
         .context("Telegram getMe (is the token right?)")?;
-    let commands: Vec<BotCommand> = COMMANDS
-        .iter()
-        .map(|c| BotCommand::new(c.name, i18n::t(Locale::En, c.about, &[])))
-        .collect();
-    if let Err(e) = bot.set_my_commands(commands).await {
+    if let Err(e) = bot.set_my_commands(menu()).await {
         tracing::warn!(error = %e, "could not register the Telegram command menu");
     }
     Ok(me.user.username.clone())
+}
+
+/// The command menu registered with the Bot API: the chat layer's list.
+#[must_use]
+pub fn menu() -> Vec<BotCommand> {
+    COMMANDS
+        .iter()
+        .map(|c| BotCommand::new(c.name, i18n::t(Locale::En, c.about, &[])))
+        .collect()
 }
 
 /// Runs the long-polling dispatcher until shutdown.

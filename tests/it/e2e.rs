@@ -21,14 +21,14 @@ use crate::support::telegram::{BotMessage, TOKEN, TelegramFront};
 const USER: i64 = 424_242;
 const GROUP: i64 = -100_777;
 
-fn data_file() -> std::path::PathBuf {
+pub(crate) fn data_file() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data/pumpfun_onchain_swaps_2025-10-20.jsonl")
 }
 
 /// The wallet to follow: the one with the most on-curve trades that buys a
 /// mint and later sells it, so both copy directions are exercised.
-fn pick_leader(events: &[TradeEvent]) -> (String, Vec<TradeEvent>) {
+pub(crate) fn pick_leader(events: &[TradeEvent]) -> (String, Vec<TradeEvent>) {
     let mut by_wallet: HashMap<String, Vec<TradeEvent>> = HashMap::new();
     for ev in events.iter().filter(|e| e.on_curve) {
         by_wallet
@@ -58,7 +58,7 @@ fn pick_leader(events: &[TradeEvent]) -> (String, Vec<TradeEvent>) {
     (wallet, trades)
 }
 
-fn percentile(sorted: &[i64], p: f64) -> i64 {
+pub(crate) fn percentile(sorted: &[i64], p: f64) -> i64 {
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
@@ -544,7 +544,7 @@ async fn pace() {
 }
 
 /// The app's `alfabot_trades_total`.
-async fn trades_processed(http: &str) -> u64 {
+pub(crate) async fn trades_processed(http: &str) -> u64 {
     let text = reqwest::get(format!("{http}/metrics"))
         .await
         .expect("metrics")

@@ -3,6 +3,7 @@
 
 mod backtest;
 mod copy;
+mod discord;
 mod discord_fake;
 mod e2e;
 mod feed;

@@ -1199,6 +1199,24 @@ fn message_object(channel_id: u64, body: &Value, parts: &[Part], via: Option<&Kn
         if let Some(name) = &k.name {
             m["interaction_metadata"]["name"] = json!(name);
         }
+        // Per discord-api-types: a component interaction's metadata names
+        // the message it came from, a modal's the interaction that opened
+        // it (serenity requires both fields).
+        match k.kind {
+            3 => {
+                m["interaction_metadata"]["interacted_message_id"] =
+                    json!(k.message_id.unwrap_or_default().to_string());
+            }
+            5 => {
+                m["interaction_metadata"]["triggering_interaction_metadata"] = json!({
+                    "id": k.id.to_string(),
+                    "type": 2,
+                    "user": k.user,
+                    "authorizing_integration_owners": {},
+                });
+            }
+            _ => {}
+        }
         if let Some(g) = k.guild_id {
             m["guild_id"] = json!(g.to_string());
         }
