@@ -11,3 +11,4 @@ mod service;
 mod session;
 mod store;
 mod support;
+mod wallets;
