@@ -113,21 +113,24 @@ impl App {
             Arc::clone(&store),
             Arc::new(SystemClock),
         );
-        let core = Arc::new(Core::new(CoreParts {
-            engine,
-            store,
-            sessions,
-            feed: Arc::new(feed.clone()),
-            clock: Arc::new(SystemClock),
-            executors: Executors {
-                paper: Arc::new(PaperExecutor::new(fees)),
-                live: Some(Arc::new(live)),
-            },
-            defaults,
-            wall_clock: matches!(settings.feed, FeedSpec::PumpPortal),
-            vault: Some(vault),
-            chain: Some(chain),
-        }));
+        let core = Arc::new(
+            Core::new(CoreParts {
+                engine,
+                store,
+                sessions,
+                feed: Arc::new(feed.clone()),
+                clock: Arc::new(SystemClock),
+                executors: Executors {
+                    paper: Arc::new(PaperExecutor::new(fees)),
+                    live: Some(Arc::new(live)),
+                },
+                defaults,
+                wall_clock: matches!(settings.feed, FeedSpec::PumpPortal),
+                vault: Some(vault),
+                chain: Some(chain),
+            })
+            .with_key_recovery(settings.key_recovery),
+        );
         // Before `run_until_stopped` starts the engine worker: the feed's
         // first events wait in the channel until analytics is restored.
         let restored = core.restore().await.context("restore state")?;
@@ -224,6 +227,27 @@ impl App {
             });
         }
 
+        // Deleted wallet keys past their recovery period are purged, at
+        // start and then every few minutes (idempotent; several instances
+        // may run it).
+        {
+            let core = Arc::clone(&core);
+            let mut shutdown = shutdown.clone();
+            tasks.spawn(async move {
+                let mut tick = tokio::time::interval(PURGE_KEYS_EVERY);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = shutdown.changed() => break,
+                    }
+                    if let Err(e) = core.purge_deleted_keys().await {
+                        tracing::error!(error = format!("{e:#}"), "purging deleted keys failed");
+                    }
+                }
+            });
+        }
+
         let mut bot_username = None;
         let tg_bot = match &settings.telegram {
             Some(tg) => {
@@ -298,6 +322,8 @@ impl App {
 const RPC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 /// How often the clock ticks between trades.
 const TICK: std::time::Duration = std::time::Duration::from_millis(250);
+/// How often deleted wallet keys past their recovery period are purged.
+const PURGE_KEYS_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 /// Unfinished live orders are reconciled every this many ticks (30 s).
 const RECONCILE_EVERY_TICKS: u64 = 120;
 

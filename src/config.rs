@@ -67,7 +67,15 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "ALFABOT_ANALYTICS_MIN_OUTCOMES",
         "decided trades a wallet needs before it is ranked",
     ),
+    (
+        "ALFABOT_KEY_RECOVERY_DAYS",
+        "days a deleted wallet key can be restored before it is purged",
+    ),
 ];
+
+/// The longest recovery period for deleted keys (a year): longer keeps
+/// secrets users meant to drop.
+pub const MAX_KEY_RECOVERY_DAYS: u64 = 365;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsoleMode {
@@ -124,6 +132,8 @@ pub struct Settings {
     pub analytics_flush: Duration,
     /// Decided trades (outcomes) before a wallet is ranked.
     pub analytics_min_outcomes: u32,
+    /// How long a deleted wallet key can be restored (whole days).
+    pub key_recovery: Duration,
 }
 
 impl Settings {
@@ -305,6 +315,16 @@ impl Settings {
         let analytics_min_outcomes = get("ALFABOT_ANALYTICS_MIN_OUTCOMES")
             .map_or(Ok(AnalyticsConfig::default().min_outcomes), str::parse)
             .context("ALFABOT_ANALYTICS_MIN_OUTCOMES must be a whole number")?;
+        let key_recovery = match get("ALFABOT_KEY_RECOVERY_DAYS").map(str::parse::<u64>) {
+            None => crate::service::DEFAULT_KEY_RECOVERY,
+            Some(Ok(days)) if (1..=MAX_KEY_RECOVERY_DAYS).contains(&days) => {
+                Duration::from_secs(days * 86_400)
+            }
+            Some(_) => bail!(
+                "ALFABOT_KEY_RECOVERY_DAYS must be a whole number of days from 1 to \
+                 {MAX_KEY_RECOVERY_DAYS}"
+            ),
+        };
         if let Some(key) = get("ALFABOT_MASTER_KEY") {
             validate_master_keys(key)?;
         }
@@ -328,6 +348,7 @@ impl Settings {
             demo_follows,
             analytics_flush,
             analytics_min_outcomes,
+            key_recovery,
         })
     }
 
@@ -378,6 +399,16 @@ mod tests {
             s.analytics_min_outcomes,
             AnalyticsConfig::default().min_outcomes
         );
+        assert_eq!(s.key_recovery, Duration::from_secs(7 * 86_400));
+    }
+
+    #[test]
+    fn key_recovery_days() {
+        let s = Settings::from_sources(Some("alfabot_key_recovery_days = 3"), &env(&[])).unwrap();
+        assert_eq!(s.key_recovery, Duration::from_secs(3 * 86_400));
+        let s =
+            Settings::from_sources(None, &env(&[("ALFABOT_KEY_RECOVERY_DAYS", "365")])).unwrap();
+        assert_eq!(s.key_recovery, Duration::from_secs(365 * 86_400));
     }
 
     #[test]
@@ -461,6 +492,10 @@ mod tests {
             ("ALFABOT_ANALYTICS_FLUSH_SECS", "0"),
             ("ALFABOT_ANALYTICS_FLUSH_SECS", "soon"),
             ("ALFABOT_ANALYTICS_MIN_OUTCOMES", "-2"),
+            ("ALFABOT_KEY_RECOVERY_DAYS", "0"),
+            ("ALFABOT_KEY_RECOVERY_DAYS", "366"),
+            ("ALFABOT_KEY_RECOVERY_DAYS", "1.5"),
+            ("ALFABOT_KEY_RECOVERY_DAYS", "a week"),
         ] {
             let err = Settings::from_sources(None, &env(&[(k, v)])).unwrap_err();
             assert!(

@@ -94,8 +94,20 @@ pub enum Action {
     Export(WalletAddress),
     /// Shows the secret key, confirmed: `wey:<wallet>`.
     ExportConfirmed(WalletAddress),
-    /// Deletes a key: `wd:<wallet>`.
+    /// The wallet keys, in place (back from a question): `wl`.
+    KeysHere,
+    /// The archived keys, in place: `wla`.
+    ArchivedKeys,
+    /// Asks to confirm a key's deletion (or says why it cannot be): `wd:<wallet>`.
     DeleteKey(WalletAddress),
+    /// Deletes a key (restorable for a while), confirmed: `wdy:<wallet>`.
+    DeleteKeyConfirmed(WalletAddress),
+    /// Hides a key from the list, keeping it: `wa:<wallet>`.
+    ArchiveKey(WalletAddress),
+    /// Brings an archived key back to the list: `wua:<wallet>`.
+    UnarchiveKey(WalletAddress),
+    /// Restores a recently deleted key: `wr:<wallet>`.
+    RestoreKey(WalletAddress),
     /// Makes the active profile sign with this key: `wu:<wallet>`.
     UseKey(WalletAddress),
 }
@@ -155,7 +167,13 @@ impl Action {
             Self::ImportKey => "wi".to_owned(),
             Self::Export(w) => format!("we:{w}"),
             Self::ExportConfirmed(w) => format!("wey:{w}"),
+            Self::KeysHere => "wl".to_owned(),
+            Self::ArchivedKeys => "wla".to_owned(),
             Self::DeleteKey(w) => format!("wd:{w}"),
+            Self::DeleteKeyConfirmed(w) => format!("wdy:{w}"),
+            Self::ArchiveKey(w) => format!("wa:{w}"),
+            Self::UnarchiveKey(w) => format!("wua:{w}"),
+            Self::RestoreKey(w) => format!("wr:{w}"),
             Self::UseKey(w) => format!("wu:{w}"),
         }
     }
@@ -175,6 +193,8 @@ impl Action {
                 "w" => Ok(Self::Keys),
                 "wn" => Ok(Self::NewKey),
                 "wi" => Ok(Self::ImportKey),
+                "wl" => Ok(Self::KeysHere),
+                "wla" => Ok(Self::ArchivedKeys),
                 _ => Err(ActionError::Unknown(data.to_owned())),
             },
             Some(("u", w)) => Address::parse(w)
@@ -183,12 +203,16 @@ impl Action {
             Some(("f", w)) => Address::parse(w)
                 .map(Self::Follow)
                 .map_err(|_| ActionError::BadAddress),
-            Some((tag @ ("we" | "wey" | "wd" | "wu"), w)) => {
+            Some((tag @ ("we" | "wey" | "wd" | "wdy" | "wa" | "wua" | "wr" | "wu"), w)) => {
                 let w = Address::parse(w).map_err(|_| ActionError::BadAddress)?;
                 Ok(match tag {
                     "we" => Self::Export(w),
                     "wey" => Self::ExportConfirmed(w),
                     "wd" => Self::DeleteKey(w),
+                    "wdy" => Self::DeleteKeyConfirmed(w),
+                    "wa" => Self::ArchiveKey(w),
+                    "wua" => Self::UnarchiveKey(w),
+                    "wr" => Self::RestoreKey(w),
                     _ => Self::UseKey(w),
                 })
             }
@@ -312,7 +336,13 @@ mod tests {
             Action::ImportKey,
             Action::Export(w),
             Action::ExportConfirmed(w),
+            Action::KeysHere,
+            Action::ArchivedKeys,
             Action::DeleteKey(w),
+            Action::DeleteKeyConfirmed(w),
+            Action::ArchiveKey(w),
+            Action::UnarchiveKey(w),
+            Action::RestoreKey(w),
             Action::UseKey(w),
         ];
         for metric in Metric::ALL {
@@ -420,7 +450,13 @@ mod tests {
                 | Action::ImportKey
                 | Action::Export(_)
                 | Action::ExportConfirmed(_)
+                | Action::KeysHere
+                | Action::ArchivedKeys
                 | Action::DeleteKey(_)
+                | Action::DeleteKeyConfirmed(_)
+                | Action::ArchiveKey(_)
+                | Action::UnarchiveKey(_)
+                | Action::RestoreKey(_)
                 | Action::UseKey(_) => {}
             }
         }
@@ -494,6 +530,37 @@ mod tests {
         for (a, data) in cases {
             assert_eq!(a.encode(), data);
             assert_eq!(Action::decode(data), Ok(a));
+        }
+    }
+
+    /// The key buttons: short tags, the wallet in full, within the limit
+    /// for the longest address, and a bad address refused.
+    #[test]
+    fn key_data_is_short_and_readable() {
+        let w = Address::from_bytes([255; 32]);
+        let s = w.to_string();
+        let cases = [
+            (Action::KeysHere, "wl".to_owned()),
+            (Action::ArchivedKeys, "wla".to_owned()),
+            (Action::DeleteKey(w), format!("wd:{s}")),
+            (Action::DeleteKeyConfirmed(w), format!("wdy:{s}")),
+            (Action::ArchiveKey(w), format!("wa:{s}")),
+            (Action::UnarchiveKey(w), format!("wua:{s}")),
+            (Action::RestoreKey(w), format!("wr:{s}")),
+        ];
+        for (a, data) in cases {
+            assert!(data.len() <= MAX_ACTION_BYTES, "{data}");
+            assert_eq!(a.encode(), data);
+            assert_eq!(Action::decode(&data), Ok(a));
+        }
+        for bad in ["wdy:0OIl", "wa:", "wua:abc", "wr:0"] {
+            assert_eq!(Action::decode(bad), Err(ActionError::BadAddress), "{bad}");
+        }
+        for unknown in ["wlx", "wdz:1"] {
+            assert!(
+                matches!(Action::decode(unknown), Err(ActionError::Unknown(_))),
+                "{unknown}"
+            );
         }
     }
 

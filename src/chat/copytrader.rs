@@ -351,7 +351,13 @@ impl ChatService {
             | Action::ImportKey
             | Action::Export(_)
             | Action::ExportConfirmed(_)
+            | Action::KeysHere
+            | Action::ArchivedKeys
             | Action::DeleteKey(_)
+            | Action::DeleteKeyConfirmed(_)
+            | Action::ArchiveKey(_)
+            | Action::UnarchiveKey(_)
+            | Action::RestoreKey(_)
             | Action::UseKey(_) => ChatResponse::default(),
         })
     }

@@ -537,7 +537,13 @@ impl ChatService {
             | Action::ImportKey
             | Action::Export(_)
             | Action::ExportConfirmed(_)
+            | Action::KeysHere
+            | Action::ArchivedKeys
             | Action::DeleteKey(_)
+            | Action::DeleteKeyConfirmed(_)
+            | Action::ArchiveKey(_)
+            | Action::UnarchiveKey(_)
+            | Action::RestoreKey(_)
             | Action::UseKey(_)) => self.wallet_button(req, user, keys).await?,
             copytrader => self.copytrader_button(req, user, copytrader).await?,
         })
@@ -560,7 +566,13 @@ const fn command_of(action: &Action) -> &'static str {
         | Action::ImportKey
         | Action::Export(_)
         | Action::ExportConfirmed(_)
+        | Action::KeysHere
+        | Action::ArchivedKeys
         | Action::DeleteKey(_)
+        | Action::DeleteKeyConfirmed(_)
+        | Action::ArchiveKey(_)
+        | Action::UnarchiveKey(_)
+        | Action::RestoreKey(_)
         | Action::UseKey(_) => "wallet",
         Action::Copytrader
         | Action::Profiles
@@ -645,6 +657,7 @@ fn profile_error(l: Locale, e: ProfileError) -> anyhow::Result<String> {
         ),
         ProfileError::LastProfile => t(l, "profile.error.last", &[]),
         ProfileError::UnknownWallet => t(l, "profile.error.unknown_wallet", &[]),
+        ProfileError::ArchivedWallet => t(l, "profile.error.archived_wallet", &[]),
         ProfileError::Setting(e) => settings::error(l, &e),
         ProfileError::Unexpected(e) => return Err(e),
     })

@@ -448,6 +448,8 @@ async fn every_setting_is_reachable_and_changes() {
             wallet: key,
             sealed: "sealed".into(),
             created_ms: NOW,
+            exported_ms: None,
+            archived_ms: None,
         })
         .await
         .unwrap();
@@ -1552,16 +1554,108 @@ async fn wallet_keys_are_created_imported_exported_and_deleted_privately() {
     let r = bot.press(EVA, &Action::ExportConfirmed(addr)).await;
     assert!(r.messages.is_empty(), "{}", all(&r));
 
-    // Use a key in the active profile; then it cannot be deleted.
+    // Use a key in the active profile; then it cannot be deleted, nor
+    // archived.
     let r = bot.press(ANA, &Action::UseKey(addr)).await;
     assert!(r.toast.unwrap().contains("signs with"));
     let main = bot.profile(ANA, "main").await;
     assert_eq!(bot.settings(&main).await.wallet, Some(addr));
     let r = bot.press(ANA, &Action::DeleteKey(addr)).await;
+    assert!(edited(&r).text.contains("“main” signs with"), "{}", all(&r));
+    assert_eq!(actions(edited(&r)), vec![Action::KeysHere]);
+    let r = bot.press(ANA, &Action::ArchiveKey(addr)).await;
     assert!(r.toast.unwrap().contains("main"));
+
+    // The created key was never exported and no RPC node says its balance:
+    // deleting it could lose funds, so it is refused with the ways out.
     let r = bot.press(ANA, &Action::DeleteKey(created)).await;
-    assert!(r.toast.unwrap().contains("deleted"));
+    let refused = edited(&r);
+    assert!(refused.text.contains("never exported"), "{}", refused.text);
+    assert!(refused.text.contains("Export it first"), "{}", refused.text);
+    assert_eq!(
+        actions(refused),
+        vec![
+            Action::Export(created),
+            Action::ArchiveKey(created),
+            Action::KeysHere
+        ]
+    );
+    let r = bot.press(ANA, &Action::DeleteKeyConfirmed(created)).await;
+    assert!(edited(&r).text.contains("never exported"), "checked again");
+    assert_eq!(bot.store().keys_of(ANA.user()).await.unwrap().len(), 2);
+
+    // Exported: now it asks, naming the wallet, balance and backup.
+    bot.press(ANA, &Action::ExportConfirmed(created)).await;
+    let r = bot.press(ANA, &Action::DeleteKey(created)).await;
+    let question = edited(&r);
+    for want in [
+        &created.to_string(),
+        "Balance: unknown",
+        "exported on 2026-03-10",
+        "for 7 day(s)",
+    ] {
+        assert!(
+            question.text.contains(want),
+            "{want:?} in {}",
+            question.text
+        );
+    }
+    assert_eq!(
+        actions(question),
+        vec![
+            Action::DeleteKeyConfirmed(created),
+            Action::KeysHere,
+            Action::ArchiveKey(created)
+        ]
+    );
+    assert_eq!(bot.store().keys_of(ANA.user()).await.unwrap().len(), 2);
+    // "Keep it": the list again, the key in it.
+    let r = bot.press(ANA, &Action::KeysHere).await;
+    assert!(edited(&r).text.contains(&created.to_string()));
+    // "Yes": deleted, restorable from the list.
+    let r = bot.press(ANA, &Action::DeleteKeyConfirmed(created)).await;
+    assert!(
+        r.toast
+            .as_deref()
+            .unwrap()
+            .contains("restores it until 2026-03-17"),
+        "{}",
+        all(&r)
+    );
+    let list = edited(&r);
+    assert!(list.text.contains("Recently deleted"), "{}", list.text);
+    assert!(actions(list).contains(&Action::RestoreKey(created)));
+    assert!(!actions(list).contains(&Action::Export(created)));
     assert_eq!(bot.store().keys_of(ANA.user()).await.unwrap().len(), 1);
+    let r = bot.press(ANA, &Action::RestoreKey(created)).await;
+    assert!(r.toast.as_deref().unwrap().contains("restored"));
+    assert!(actions(edited(&r)).contains(&Action::Export(created)));
+    assert_eq!(bot.store().keys_of(ANA.user()).await.unwrap().len(), 2);
+
+    // Archive: hidden behind a count, back with one press.
+    let r = bot.press(ANA, &Action::ArchiveKey(created)).await;
+    assert!(r.toast.as_deref().unwrap().contains("archived"));
+    let list = edited(&r);
+    assert!(!actions(list).contains(&Action::Export(created)));
+    assert!(list.text.contains("1 archived key(s)"), "{}", list.text);
+    assert!(actions(list).contains(&Action::ArchivedKeys));
+    let r = bot.press(ANA, &Action::ArchivedKeys).await;
+    let archived = edited(&r);
+    assert!(archived.text.contains(&created.to_string()));
+    assert_eq!(
+        actions(archived),
+        vec![
+            Action::UnarchiveKey(created),
+            Action::DeleteKey(created),
+            Action::KeysHere
+        ]
+    );
+    // An archived key cannot be set for a profile.
+    let r = bot.press(ANA, &Action::UseKey(created)).await;
+    assert!(r.toast.unwrap().contains("archived"), "refused");
+    let r = bot.press(ANA, &Action::UnarchiveKey(created)).await;
+    assert!(r.toast.as_deref().unwrap().contains("back in your list"));
+    assert!(actions(edited(&r)).contains(&Action::Export(created)));
 
     // Spanish.
     let r = bot.text(EVA, "/wallet").await;
@@ -1605,4 +1699,58 @@ async fn answers_shown_to_the_caller_alone_may_be_personal_but_never_secret() {
     assert!(r.asks, "a refused answer asks again: {}", all(&r));
     let r = bot.text(ANA, "second").await;
     assert!(!r.asks, "{}", all(&r));
+}
+
+/// Key buttons carry a wallet address anyone could type into callback
+/// data: pressed by someone else, they find nothing and change nothing.
+#[tokio::test]
+async fn key_buttons_naming_anothers_wallet_do_nothing_to_it() {
+    let bot = Bot::new().await;
+    bot.text(ANA, "/start").await;
+    bot.text(EVA, "/start").await;
+    bot.press(ANA, &Action::NewKey).await;
+    bot.press(ANA, &Action::NewKey).await;
+    let keys = bot.store().keys_of(ANA.user()).await.unwrap();
+    let (kept, deleted) = (keys[0].wallet, keys[1].wallet);
+    bot.press(ANA, &Action::ExportConfirmed(deleted)).await;
+    bot.press(ANA, &Action::DeleteKeyConfirmed(deleted)).await;
+    let before = (
+        bot.store().keys_of(ANA.user()).await.unwrap(),
+        bot.store().deleted_keys_of(ANA.user(), NOW).await.unwrap(),
+    );
+    assert_eq!((before.0.len(), before.1.len()), (1, 1));
+
+    for a in [
+        Action::DeleteKey(kept),
+        Action::DeleteKeyConfirmed(kept),
+        Action::ArchiveKey(kept),
+        Action::UnarchiveKey(kept),
+        Action::RestoreKey(deleted),
+        Action::Export(kept),
+        Action::ExportConfirmed(kept),
+        Action::UseKey(kept),
+    ] {
+        let r = bot.press(EVA, &a).await;
+        assert!(
+            r.messages.is_empty() && r.edit.is_none(),
+            "{a:?}: {}",
+            all(&r)
+        );
+        assert!(
+            r.toast
+                .as_deref()
+                .is_some_and(|t| !t.contains(&kept.to_string())),
+            "{a:?}: {}",
+            all(&r)
+        );
+    }
+    assert_eq!(
+        (
+            bot.store().keys_of(ANA.user()).await.unwrap(),
+            bot.store().deleted_keys_of(ANA.user(), NOW).await.unwrap(),
+        ),
+        before,
+        "Ana's keys are untouched"
+    );
+    assert!(bot.store().keys_of(EVA.user()).await.unwrap().is_empty());
 }

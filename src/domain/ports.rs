@@ -261,6 +261,11 @@ pub struct KeyRecord {
     /// `vault::Sealed` text; opens only for `user`.
     pub sealed: String,
     pub created_ms: i64,
+    /// When the secret was last shown to its owner (the time only): a key
+    /// never exported may be the only copy of its wallet's key.
+    pub exported_ms: Option<i64>,
+    /// When it was archived: hidden from the list, still stored.
+    pub archived_ms: Option<i64>,
 }
 
 impl std::fmt::Debug for KeyRecord {
@@ -269,8 +274,32 @@ impl std::fmt::Debug for KeyRecord {
             .field("user", &self.user)
             .field("wallet", &self.wallet)
             .field("sealed", &format_args!("<{} bytes>", self.sealed.len()))
-            .finish_non_exhaustive()
+            .field("created_ms", &self.created_ms)
+            .field("exported_ms", &self.exported_ms)
+            .field("archived_ms", &self.archived_ms)
+            .finish()
     }
+}
+
+/// A deleted key kept, still sealed, so its owner can restore it until
+/// `purge_at_ms` (a tombstone). `key.archived_ms` is always `None`: a
+/// restored key comes back in the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedKey {
+    pub key: KeyRecord,
+    pub deleted_ms: i64,
+    pub purge_at_ms: i64,
+}
+
+/// What [`Store::restore_key`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRestore {
+    /// The key is back among the user's keys; its tombstone is gone.
+    Restored,
+    /// No tombstone of that wallet for that user, or it is past its time.
+    Missing,
+    /// The user stores that wallet again (imported anew); nothing changed.
+    Taken,
 }
 
 /// Durable state: users, profiles, follows, orders, fills and positions,
@@ -424,19 +453,69 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> anyhow::Result<Vec<DecisionRecord>>;
 
-    /// Stores a sealed key; `Ok(false)` if the user already has that wallet.
+    /// Stores a sealed key (with its export and archive times as given);
+    /// `Ok(false)` if the user already has that wallet. A tombstone of the
+    /// same wallet does not stop it (see [`Store::restore_key`]).
     async fn add_key(&self, key: &KeyRecord) -> anyhow::Result<bool>;
+    /// One of the user's keys, archived or not (never a deleted one).
     async fn get_key(
         &self,
         user: UserRef,
         wallet: WalletAddress,
     ) -> anyhow::Result<Option<KeyRecord>>;
-    /// A user's keys, oldest first.
+    /// A user's keys, archived ones included, oldest first.
     async fn keys_of(&self, user: UserRef) -> anyhow::Result<Vec<KeyRecord>>;
+    /// Every stored key, archived ones included (not tombstones).
     async fn all_keys(&self) -> anyhow::Result<Vec<KeyRecord>>;
-    /// Replaces sealed values (key rotation), all or none.
-    async fn reseal_keys(&self, keys: &[KeyRecord]) -> anyhow::Result<()>;
-    async fn delete_key(&self, user: UserRef, wallet: WalletAddress) -> anyhow::Result<bool>;
+    /// Replaces sealed values (key rotation) of stored keys and of
+    /// tombstones, all or none: a key (or tombstone) that is not stored
+    /// fails the call, except a tombstone that is gone (purged or
+    /// restored meanwhile), which is skipped.
+    async fn reseal_keys(&self, keys: &[KeyRecord], deleted: &[KeyRecord]) -> anyhow::Result<()>;
+    /// Records that the key was exported at `at_ms`; `Ok(false)` if the
+    /// user has no such key.
+    async fn mark_key_exported(
+        &self,
+        user: UserRef,
+        wallet: WalletAddress,
+        at_ms: i64,
+    ) -> anyhow::Result<bool>;
+    /// Archives the key (`Some(time)`) or brings it back (`None`);
+    /// `Ok(false)` if the user has no such key.
+    async fn set_key_archived(
+        &self,
+        user: UserRef,
+        wallet: WalletAddress,
+        archived_ms: Option<i64>,
+    ) -> anyhow::Result<bool>;
+    /// Deletes a key recoverably, in one transaction: it leaves the user's
+    /// keys and becomes a tombstone (replacing an older tombstone of the
+    /// same wallet) until `purge_at_ms`. `Ok(false)` if the user has no
+    /// such key (nothing changed).
+    async fn tombstone_key(
+        &self,
+        user: UserRef,
+        wallet: WalletAddress,
+        deleted_ms: i64,
+        purge_at_ms: i64,
+    ) -> anyhow::Result<bool>;
+    /// A user's tombstones not yet due at `now_ms`, most recently deleted
+    /// first.
+    async fn deleted_keys_of(&self, user: UserRef, now_ms: i64) -> anyhow::Result<Vec<DeletedKey>>;
+    /// Every tombstone, due or not (key rotation re-seals them too).
+    async fn all_deleted_keys(&self) -> anyhow::Result<Vec<DeletedKey>>;
+    /// Moves a tombstone not yet due at `now_ms` back among the user's
+    /// keys (not archived), in one transaction. Limits are the caller's.
+    async fn restore_key(
+        &self,
+        user: UserRef,
+        wallet: WalletAddress,
+        now_ms: i64,
+    ) -> anyhow::Result<KeyRestore>;
+    /// Drops every tombstone due at `now_ms` (`purge_at_ms <= now_ms`);
+    /// returns how many. Idempotent, and safe to run from several
+    /// processes at once.
+    async fn purge_deleted_keys(&self, now_ms: i64) -> anyhow::Result<u64>;
 
     /// Queues messages in one batch; returns their ids in order.
     async fn enqueue(&self, messages: &[NewMessage], now_ms: i64) -> anyhow::Result<Vec<i64>>;

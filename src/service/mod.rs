@@ -35,7 +35,10 @@ use tokio::sync::Notify;
 
 pub use profiles::{MAX_FOLLOWS, MAX_PROFILES, ProfileError, SettingChange};
 pub use reports::{DAILY_DAYS, Daily, ProfileStatus, Profit, Status, WHY_LIMIT};
-pub use wallets::{KeyView, MAX_KEYS, WalletError};
+pub use wallets::{
+    DEFAULT_KEY_RECOVERY, DUST, DeletePreview, DeletedKeyView, KeyList, KeyView, MAX_KEYS,
+    WalletError,
+};
 
 use crate::domain::ports::{
     Aftermath, Clock, Discovered, NewMessage, OrderRecord, OutboxPayload, SessionStore, Store,
@@ -271,6 +274,8 @@ pub struct Core {
     vault: Option<Arc<crate::vault::Vault>>,
     /// Balances for `/wallet`; `None` when no RPC node is configured.
     chain: Option<Arc<dyn crate::domain::ports::ChainView>>,
+    /// How long a deleted wallet key can be restored.
+    key_recovery: std::time::Duration,
     pub counters: Counters,
 }
 
@@ -310,8 +315,17 @@ impl Core {
             prefs: Mutex::new(HashMap::new()),
             vault: parts.vault,
             chain: parts.chain,
+            key_recovery: DEFAULT_KEY_RECOVERY,
             counters: Counters::default(),
         }
+    }
+
+    /// Sets how long a deleted wallet key can be restored
+    /// (`ALFABOT_KEY_RECOVERY_DAYS`; [`DEFAULT_KEY_RECOVERY`] otherwise).
+    #[must_use]
+    pub const fn with_key_recovery(mut self, recovery: std::time::Duration) -> Self {
+        self.key_recovery = recovery;
+        self
     }
 
     fn engine(&self) -> MutexGuard<'_, Engine> {

@@ -40,6 +40,8 @@ pub enum ProfileError {
     /// Live mode's wallet must be one of the user's stored keys.
     #[error("that wallet is not one of your keys")]
     UnknownWallet,
+    #[error("that key is archived")]
+    ArchivedWallet,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -226,10 +228,13 @@ impl Core {
 
     /// A live wallet must be one the user's keys sign for.
     async fn check_wallet(&self, user: UserRef, value: &SettingValue) -> Result<(), ProfileError> {
-        if let SettingValue::Wallet(Some(w)) = value
-            && self.store.get_key(user, *w).await?.is_none()
-        {
-            return Err(ProfileError::UnknownWallet);
+        if let SettingValue::Wallet(Some(w)) = value {
+            match self.store.get_key(user, *w).await? {
+                None => return Err(ProfileError::UnknownWallet),
+                // An archived key is hidden and must not trade.
+                Some(k) if k.archived_ms.is_some() => return Err(ProfileError::ArchivedWallet),
+                Some(_) => {}
+            }
         }
         Ok(())
     }
@@ -375,7 +380,8 @@ impl Core {
     async fn defaults_for(&self, user: UserRef) -> anyhow::Result<crate::domain::ProfileSettings> {
         let mut s = self.defaults.clone();
         if s.mode == Mode::Live {
-            match self.store.keys_of(user).await.context("list keys")?.first() {
+            let keys = self.store.keys_of(user).await.context("list keys")?;
+            match keys.iter().find(|k| k.archived_ms.is_none()) {
                 Some(k) => s.wallet = Some(k.wallet),
                 None => s.mode = Mode::Paper,
             }

@@ -29,8 +29,8 @@ use sqlx::sqlite::{
 };
 
 use crate::domain::ports::{
-    Aftermath, Balances, Expiring, KeyRecord, NewMessage, OrderRecord, OrderStatus, OutboxMessage,
-    PENDING_PER_CHAT, Store, UserRecord,
+    Aftermath, Balances, DeletedKey, Expiring, KeyRecord, KeyRestore, NewMessage, OrderRecord,
+    OrderStatus, OutboxMessage, PENDING_PER_CHAT, Store, UserRecord,
 };
 use crate::domain::{
     Address, ChatRef, DecisionRecord, Fill, Follow, IdempotencyKey, Mint, NotifyPrefs, Order,
@@ -40,8 +40,8 @@ use crate::domain::{
 use crate::engine::analytics::WalletState;
 
 use rows::{
-    DecisionRow, ExpiringRow, FillRow, FollowRow, KeyRow, OrderRow, OutboxRow, PositionRow,
-    ProfileRow, RoundTripRow, UserRow, WalletStateRow, column,
+    DecisionRow, DeletedKeyRow, ExpiringRow, FillRow, FollowRow, KeyRow, OrderRow, OutboxRow,
+    PositionRow, ProfileRow, RoundTripRow, UserRow, WalletStateRow, column,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -396,7 +396,12 @@ macro_rules! decision_cols {
 }
 macro_rules! key_cols {
     () => {
-        "user_platform, user_id, wallet, sealed, created_ms"
+        "user_platform, user_id, wallet, sealed, created_ms, exported_ms, archived_ms"
+    };
+}
+macro_rules! deleted_key_cols {
+    () => {
+        "user_platform, user_id, wallet, sealed, created_ms, exported_ms, deleted_ms, purge_at_ms"
     };
 }
 
@@ -1213,8 +1218,9 @@ impl Store for SqlStore {
     async fn add_key(&self, key: &KeyRecord) -> anyhow::Result<bool> {
         let done = with_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO wallet_keys (user_platform, user_id, wallet, sealed, created_ms)
-                 VALUES ($1, $2, $3, $4, $5)
+                "INSERT INTO wallet_keys (user_platform, user_id, wallet, sealed, created_ms,
+                                          exported_ms, archived_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (user_platform, user_id, wallet) DO NOTHING",
             )
             .bind(key.user.platform.as_str())
@@ -1222,6 +1228,8 @@ impl Store for SqlStore {
             .bind(key.wallet.to_string())
             .bind(&key.sealed)
             .bind(key.created_ms)
+            .bind(key.exported_ms)
+            .bind(key.archived_ms)
             .execute(pool)
             .await
             .map(|d| d.rows_affected())
@@ -1274,7 +1282,7 @@ impl Store for SqlStore {
         rows.into_iter().map(KeyRow::into_domain).collect()
     }
 
-    async fn reseal_keys(&self, keys: &[KeyRecord]) -> anyhow::Result<()> {
+    async fn reseal_keys(&self, keys: &[KeyRecord], deleted: &[KeyRecord]) -> anyhow::Result<()> {
         with_pool!(self, pool => async {
             let mut tx = pool.begin().await.context("starting a transaction")?;
             for k in keys {
@@ -1296,27 +1304,216 @@ impl Store for SqlStore {
                     k.user
                 );
             }
+            // A tombstone purged or restored meanwhile is no longer ours
+            // to re-seal (a restored one is a stored key again).
+            for k in deleted {
+                sqlx::query(
+                    "UPDATE deleted_wallet_keys SET sealed = $4
+                     WHERE user_platform = $1 AND user_id = $2 AND wallet = $3",
+                )
+                .bind(k.user.platform.as_str())
+                .bind(k.user.id)
+                .bind(k.wallet.to_string())
+                .bind(&k.sealed)
+                .execute(&mut *tx)
+                .await
+                .context("updating a sealed deleted key")?;
+            }
             tx.commit().await.context("committing")?;
             anyhow::Ok(())
         }
         .await)
-        .with_context(|| format!("resealing {} keys", keys.len()))
+        .with_context(|| {
+            format!(
+                "resealing {} keys and {} deleted keys",
+                keys.len(),
+                deleted.len()
+            )
+        })
     }
 
-    async fn delete_key(&self, user: UserRef, wallet: WalletAddress) -> anyhow::Result<bool> {
+    async fn mark_key_exported(
+        &self,
+        user: UserRef,
+        wallet: WalletAddress,
+        at_ms: i64,
+    ) -> anyhow::Result<bool> {
         let done = with_pool!(self, pool => {
             sqlx::query(
-                "DELETE FROM wallet_keys WHERE user_platform = $1 AND user_id = $2 AND wallet = $3",
+                "UPDATE wallet_keys SET exported_ms = $4
+                 WHERE user_platform = $1 AND user_id = $2 AND wallet = $3",
             )
             .bind(user.platform.as_str())
             .bind(user.id)
             .bind(wallet.to_string())
+            .bind(at_ms)
             .execute(pool)
             .await
             .map(|d| d.rows_affected())
         })
-        .with_context(|| format!("deleting the key of {wallet} for {user}"))?;
+        .with_context(|| format!("recording the export of {wallet} for {user}"))?;
         Ok(done == 1)
+    }
+
+    async fn set_key_archived(
+        &self,
+        user: UserRef,
+        wallet: WalletAddress,
+        archived_ms: Option<i64>,
+    ) -> anyhow::Result<bool> {
+        let done = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE wallet_keys SET archived_ms = $4
+                 WHERE user_platform = $1 AND user_id = $2 AND wallet = $3",
+            )
+            .bind(user.platform.as_str())
+            .bind(user.id)
+            .bind(wallet.to_string())
+            .bind(archived_ms)
+            .execute(pool)
+            .await
+            .map(|d| d.rows_affected())
+        })
+        .with_context(|| format!("archiving the key of {wallet} for {user}"))?;
+        Ok(done == 1)
+    }
+
+    async fn tombstone_key(
+        &self,
+        user: UserRef,
+        wallet: WalletAddress,
+        deleted_ms: i64,
+        purge_at_ms: i64,
+    ) -> anyhow::Result<bool> {
+        with_pool!(self, pool => async {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            let row: Option<KeyRow> = sqlx::query_as(concat!(
+                "DELETE FROM wallet_keys WHERE user_platform = $1 AND user_id = $2 AND wallet = $3
+                 RETURNING ", key_cols!()))
+            .bind(user.platform.as_str())
+            .bind(user.id)
+            .bind(wallet.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .context("taking the key out")?;
+            let Some(row) = row else {
+                return anyhow::Ok(false);
+            };
+            let key = row.into_domain()?;
+            sqlx::query(
+                "INSERT INTO deleted_wallet_keys (user_platform, user_id, wallet, sealed,
+                     created_ms, exported_ms, deleted_ms, purge_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (user_platform, user_id, wallet) DO UPDATE SET
+                     sealed = excluded.sealed,
+                     created_ms = excluded.created_ms,
+                     exported_ms = excluded.exported_ms,
+                     deleted_ms = excluded.deleted_ms,
+                     purge_at_ms = excluded.purge_at_ms",
+            )
+            .bind(user.platform.as_str())
+            .bind(user.id)
+            .bind(wallet.to_string())
+            .bind(&key.sealed)
+            .bind(key.created_ms)
+            .bind(key.exported_ms)
+            .bind(deleted_ms)
+            .bind(purge_at_ms)
+            .execute(&mut *tx)
+            .await
+            .context("storing the tombstone")?;
+            tx.commit().await.context("committing")?;
+            anyhow::Ok(true)
+        }
+        .await)
+        .with_context(|| format!("deleting the key of {wallet} for {user}"))
+    }
+
+    async fn deleted_keys_of(&self, user: UserRef, now_ms: i64) -> anyhow::Result<Vec<DeletedKey>> {
+        let rows: Vec<DeletedKeyRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", deleted_key_cols!(),
+                " FROM deleted_wallet_keys WHERE user_platform = $1 AND user_id = $2
+                   AND purge_at_ms > $3
+                 ORDER BY deleted_ms DESC, wallet"))
+            .bind(user.platform.as_str())
+            .bind(user.id)
+            .bind(now_ms)
+            .fetch_all(pool)
+            .await
+        })
+        .with_context(|| format!("reading the deleted keys of {user}"))?;
+        rows.into_iter().map(DeletedKeyRow::into_domain).collect()
+    }
+
+    async fn all_deleted_keys(&self) -> anyhow::Result<Vec<DeletedKey>> {
+        let rows: Vec<DeletedKeyRow> = with_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", deleted_key_cols!(),
+                " FROM deleted_wallet_keys ORDER BY user_platform, user_id, wallet"))
+            .fetch_all(pool)
+            .await
+        })
+        .context("reading all deleted keys")?;
+        rows.into_iter().map(DeletedKeyRow::into_domain).collect()
+    }
+
+    async fn restore_key(
+        &self,
+        user: UserRef,
+        wallet: WalletAddress,
+        now_ms: i64,
+    ) -> anyhow::Result<KeyRestore> {
+        with_pool!(self, pool => async {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            let row: Option<DeletedKeyRow> = sqlx::query_as(concat!(
+                "DELETE FROM deleted_wallet_keys
+                 WHERE user_platform = $1 AND user_id = $2 AND wallet = $3 AND purge_at_ms > $4
+                 RETURNING ", deleted_key_cols!()))
+            .bind(user.platform.as_str())
+            .bind(user.id)
+            .bind(wallet.to_string())
+            .bind(now_ms)
+            .fetch_optional(&mut *tx)
+            .await
+            .context("taking the tombstone")?;
+            let Some(row) = row else {
+                return anyhow::Ok(KeyRestore::Missing);
+            };
+            let key = row.into_domain()?.key;
+            let done = sqlx::query(
+                "INSERT INTO wallet_keys (user_platform, user_id, wallet, sealed, created_ms,
+                                          exported_ms, archived_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, NULL)
+                 ON CONFLICT (user_platform, user_id, wallet) DO NOTHING",
+            )
+            .bind(user.platform.as_str())
+            .bind(user.id)
+            .bind(wallet.to_string())
+            .bind(&key.sealed)
+            .bind(key.created_ms)
+            .bind(key.exported_ms)
+            .execute(&mut *tx)
+            .await
+            .context("putting the key back")?;
+            if done.rows_affected() == 0 {
+                // Dropping the transaction rolls back: the tombstone stays.
+                return anyhow::Ok(KeyRestore::Taken);
+            }
+            tx.commit().await.context("committing")?;
+            anyhow::Ok(KeyRestore::Restored)
+        }
+        .await)
+        .with_context(|| format!("restoring the key of {wallet} for {user}"))
+    }
+
+    async fn purge_deleted_keys(&self, now_ms: i64) -> anyhow::Result<u64> {
+        with_pool!(self, pool => {
+            sqlx::query("DELETE FROM deleted_wallet_keys WHERE purge_at_ms <= $1")
+                .bind(now_ms)
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected())
+        })
+        .context("purging deleted keys past their time")
     }
 
     async fn enqueue(&self, messages: &[NewMessage], now_ms: i64) -> anyhow::Result<Vec<i64>> {

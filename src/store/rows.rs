@@ -5,7 +5,8 @@
 use anyhow::Context;
 
 use crate::domain::ports::{
-    Expiring, KeyRecord, OrderRecord, OrderStatus, OutboxMessage, OutboxPayload, UserRecord,
+    DeletedKey, Expiring, KeyRecord, OrderRecord, OrderStatus, OutboxMessage, OutboxPayload,
+    UserRecord,
 };
 use crate::domain::{
     Address, ChatRef, DecisionRecord, Fill, Follow, IdempotencyKey, Lamports, Locale, Mode,
@@ -320,6 +321,8 @@ pub(super) struct KeyRow {
     wallet: String,
     sealed: String,
     created_ms: i64,
+    exported_ms: Option<i64>,
+    archived_ms: Option<i64>,
 }
 
 impl KeyRow {
@@ -330,9 +333,43 @@ impl KeyRow {
                 wallet: address(&self.wallet, "wallet")?,
                 sealed: self.sealed.clone(),
                 created_ms: self.created_ms,
+                exported_ms: self.exported_ms,
+                archived_ms: self.archived_ms,
             })
         })()
         .with_context(|| format!("decoding the stored key of {}", self.wallet))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct DeletedKeyRow {
+    user_platform: String,
+    user_id: i64,
+    wallet: String,
+    sealed: String,
+    created_ms: i64,
+    exported_ms: Option<i64>,
+    deleted_ms: i64,
+    purge_at_ms: i64,
+}
+
+impl DeletedKeyRow {
+    pub(super) fn into_domain(self) -> anyhow::Result<DeletedKey> {
+        (|| -> anyhow::Result<DeletedKey> {
+            Ok(DeletedKey {
+                key: KeyRecord {
+                    user: UserRef::new(platform(&self.user_platform)?, self.user_id),
+                    wallet: address(&self.wallet, "wallet")?,
+                    sealed: self.sealed.clone(),
+                    created_ms: self.created_ms,
+                    exported_ms: self.exported_ms,
+                    archived_ms: None,
+                },
+                deleted_ms: self.deleted_ms,
+                purge_at_ms: self.purge_at_ms,
+            })
+        })()
+        .with_context(|| format!("decoding the deleted key of {}", self.wallet))
     }
 }
 

@@ -308,10 +308,11 @@ pub fn load_or_create(
     Ok((Vault::new(keys), KeySource::Generated(path)))
 }
 
-/// `alfabot keys rotate`: re-seals every stored key under the newest
-/// master key in one transaction (all or nothing). Every key must open
-/// first, so a missing old master key stops the rotation before anything
-/// is written. Returns a one-line report.
+/// `alfabot keys rotate`: re-seals every stored key, and every deleted key
+/// still restorable, under the newest master key in one transaction (all
+/// or nothing). Every key must open first, so a missing old master key
+/// stops the rotation before anything is written. Returns a one-line
+/// report.
 pub async fn rotate_all(settings: &crate::config::Settings) -> anyhow::Result<String> {
     use crate::domain::ports::{KeyRecord, Store as _};
     use anyhow::Context as _;
@@ -331,28 +332,44 @@ pub async fn rotate_all(settings: &crate::config::Settings) -> anyhow::Result<St
     )?;
     let store = crate::store::connect(settings.database_url.expose_secret()).await?;
     let keys = store.all_keys().await.context("read the stored keys")?;
-    let mut resealed: Vec<KeyRecord> = Vec::new();
-    for k in &keys {
-        let sealed = Sealed::from_stored(k.sealed.clone());
-        if let Some(new) = vault
-            .rotate(k.user, &sealed)
-            .with_context(|| format!("the key of {} for {} does not open", k.wallet, k.user))?
-        {
-            resealed.push(KeyRecord {
-                sealed: new.as_str().to_owned(),
-                ..k.clone()
-            });
+    let deleted: Vec<KeyRecord> = store
+        .all_deleted_keys()
+        .await
+        .context("read the deleted keys")?
+        .into_iter()
+        .map(|d| d.key)
+        .collect();
+    let reseal = |keys: &[KeyRecord], what: &str| -> anyhow::Result<Vec<KeyRecord>> {
+        let mut resealed = Vec::new();
+        for k in keys {
+            let sealed = Sealed::from_stored(k.sealed.clone());
+            if let Some(new) = vault.rotate(k.user, &sealed).with_context(|| {
+                format!(
+                    "the {what} key of {} for {} does not open",
+                    k.wallet, k.user
+                )
+            })? {
+                resealed.push(KeyRecord {
+                    sealed: new.as_str().to_owned(),
+                    ..k.clone()
+                });
+            }
         }
-    }
+        Ok(resealed)
+    };
+    let resealed = reseal(&keys, "stored")?;
+    let resealed_deleted = reseal(&deleted, "deleted")?;
     store
-        .reseal_keys(&resealed)
+        .reseal_keys(&resealed, &resealed_deleted)
         .await
         .context("write the re-sealed keys")?;
     store.close().await;
     Ok(format!(
-        "{} of {} stored keys re-sealed under master key {}",
+        "{} of {} stored keys and {} of {} deleted keys re-sealed under master key {}",
         resealed.len(),
         keys.len(),
+        resealed_deleted.len(),
+        deleted.len(),
         vault.current_key_id()
     ))
 }

@@ -328,7 +328,7 @@ async fn keys_that_do_not_sign_for_the_wallet_refuse_the_order_before_sending() 
             .unwrap()
             .unwrap();
         k.sealed = sealed.as_str().to_owned();
-        core.store().reseal_keys(&[k]).await.unwrap();
+        core.store().reseal_keys(&[k], &[]).await.unwrap();
     }
     let lamports: Vec<u64> = users.iter().map(|u| sol.balance(&u.pk)).collect();
 
@@ -689,9 +689,10 @@ async fn paper_and_live_make_the_same_decisions() {
     assert_eq!(sol.sends(), 5, "one transaction per live fill");
 }
 
-/// `alfabot keys rotate`: every stored key re-sealed under the newest
-/// master key, every one still opening to the same secret; without the old
-/// key the rotation stops before writing anything.
+/// `alfabot keys rotate`: every stored key, and every deleted key still
+/// restorable, re-sealed under the newest master key, every one still
+/// opening to the same secret; without the old key the rotation stops
+/// before writing anything.
 #[tokio::test]
 async fn keys_rotate_reseals_every_key_and_loses_nothing() {
     use alfabot::domain::ports::Store as _;
@@ -732,11 +733,22 @@ async fn keys_rotate_reseals_every_key_and_loses_nothing() {
                 wallet,
                 sealed: sealed.as_str().to_owned(),
                 created_ms: 0,
+                exported_ms: None,
+                archived_ms: None,
             })
             .await
             .unwrap();
         secrets.push((user, wallet, *secret.expose()));
     }
+    // The third user deleted theirs: a tombstone, restorable, so re-sealed
+    // too (else dropping the old master key would make it unrestorable).
+    let (deleted_user, deleted_wallet, _) = secrets[2];
+    assert!(
+        store
+            .tombstone_key(deleted_user, deleted_wallet, 1, i64::MAX)
+            .await
+            .unwrap()
+    );
     // Without the old key nothing opens: refused, nothing written.
     let before = store.all_keys().await.unwrap();
     let err = alfabot::vault::rotate_all(&env(&new)).await.unwrap_err();
@@ -750,9 +762,17 @@ async fn keys_rotate_reseals_every_key_and_loses_nothing() {
     let id = only_new.current_key_id();
     assert_eq!(
         report,
-        format!("3 of 3 stored keys re-sealed under master key {id}")
+        format!("2 of 2 stored keys and 1 of 1 deleted keys re-sealed under master key {id}")
     );
-    // The old key can be dropped now: the new one alone opens everything.
+    // The old key can be dropped now: the new one alone opens everything,
+    // the deleted key once restored too.
+    assert_eq!(
+        store
+            .restore_key(deleted_user, deleted_wallet, 2)
+            .await
+            .unwrap(),
+        alfabot::domain::ports::KeyRestore::Restored
+    );
     for (user, wallet, secret) in &secrets {
         let k = store.get_key(*user, *wallet).await.unwrap().unwrap();
         let sealed = alfabot::vault::Sealed::from_stored(k.sealed);
@@ -763,6 +783,6 @@ async fn keys_rotate_reseals_every_key_and_loses_nothing() {
     let again = alfabot::vault::rotate_all(&env(&new)).await.unwrap();
     assert_eq!(
         again,
-        format!("0 of 3 stored keys re-sealed under master key {id}")
+        format!("0 of 3 stored keys and 0 of 0 deleted keys re-sealed under master key {id}")
     );
 }

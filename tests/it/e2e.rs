@@ -1249,3 +1249,199 @@ async fn telegram_copytrader_profile_follow_copy_and_reports() {
     }
     drop(app);
 }
+
+// ---------------------------------------------------------------- /wallet --
+
+/// Deleting a wallet key in Telegram, against a local Solana RPC node that
+/// knows the new wallet's balance: 🗑 asks first (the key stays until
+/// "Yes"), "Keep it" keeps it, a never-exported key holding SOL is refused
+/// with the way out, and once exported it is deleted, leaves the list, and
+/// comes back with ♻️.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_wallet_delete_asks_first_refuses_unbacked_funds_and_restores() {
+    const ADA: i64 = 737_373;
+    let solana = crate::support::svm::FakeSolana::start().await;
+    let front = TelegramFront::start().await;
+    let pp = FakePumpPortal::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("keys.db").display());
+    let vars = [
+        ("DATABASE_URL", db),
+        ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
+        ("TELEGRAM_API_URL", front.url.clone()),
+        ("ALFABOT_FEED", "pumpportal".to_owned()),
+        ("PUMPPORTAL_WS_URL", pp.url()),
+        ("ALFABOT_CONSOLE", "off".to_owned()),
+        ("SOLANA_RPC_URL", solana.url()),
+        ("JUPITER_API_URL", "http://127.0.0.1:9".to_owned()),
+    ];
+    let app = AppProcess::start(dir.path(), &vars).await;
+
+    // /start, /wallet, ➕ Create a wallet.
+    front.send(ADA, ADA, "/start").await;
+    front
+        .wait_for(ADA, 0, "welcome", |m| m.text.contains("Welcome"))
+        .await;
+    pace().await;
+    let seen = front.messages(ADA).await.len();
+    front.send(ADA, ADA, "/wallet").await;
+    let empty = front
+        .wait_for(ADA, seen, "wallet", |m| {
+            m.text.contains("no wallet key yet")
+        })
+        .await;
+    pace().await;
+    let seen = front.messages(ADA).await.len();
+    front.press(ADA, ADA, empty.message_id, "wn").await;
+    let list = front
+        .wait_for(ADA, seen, "the list with the new key", |m| {
+            m.text.starts_with("👛") && m.buttons().iter().any(|b| b.starts_with("wd:"))
+        })
+        .await;
+    let wallet: WalletAddress = list
+        .buttons()
+        .iter()
+        .find_map(|b| b.strip_prefix("wd:"))
+        .expect("a delete button")
+        .parse()
+        .unwrap();
+    let (export, delete, restore) = (
+        format!("we:{wallet}"),
+        format!("wd:{wallet}"),
+        format!("wr:{wallet}"),
+    );
+    assert!(list.text.contains("balance 0.0 SOL"), "{}", list.text);
+    assert!(list.text.contains("never exported"), "{}", list.text);
+
+    // 🗑 asks, in place: the wallet, its balance, never exported.
+    let question = press_until(&front, ADA, list.message_id, &delete, |m| {
+        m.text.contains("Delete the key of")
+    })
+    .await;
+    for want in [
+        wallet.to_string().as_str(),
+        "Balance: 0.0 SOL",
+        "never exported",
+        "for 7 day(s)",
+    ] {
+        assert!(
+            question.text.contains(want),
+            "{want:?} in {}",
+            question.text
+        );
+    }
+    assert_eq!(
+        question.buttons(),
+        vec![
+            format!("wdy:{wallet}"),
+            "wl".to_owned(),
+            format!("wa:{wallet}")
+        ]
+    );
+    // Nothing changed: a new /wallet still lists the key.
+    pace().await;
+    let seen = front.messages(ADA).await.len();
+    front.send(ADA, ADA, "/wallet").await;
+    front
+        .wait_for(ADA, seen, "the key still listed", |m| {
+            m.text.starts_with("👛") && has_button(m, &export)
+        })
+        .await;
+    // "Keep it": the list again, in place, with the key.
+    let kept = press_until(&front, ADA, question.message_id, "wl", |m| {
+        m.text.starts_with("👛")
+    })
+    .await;
+    assert!(has_button(&kept, &export), "{:?}", kept.buttons());
+
+    // The wallet is funded; the key was never exported: refused, with
+    // the ways out (export, archive) as buttons.
+    let pubkey: solana_pubkey::Pubkey = wallet.to_string().parse().unwrap();
+    solana.airdrop(&pubkey, 1_000_000_000);
+    let refused = press_until(&front, ADA, kept.message_id, &delete, |m| {
+        m.text.starts_with("🛑")
+    })
+    .await;
+    assert!(
+        refused.text.contains("never exported and holds 1.0 SOL"),
+        "{}",
+        refused.text
+    );
+    assert!(has_button(&refused, &export) && has_button(&refused, "wl"));
+
+    // Exported (behind its own confirmation).
+    pace().await;
+    let seen = front.messages(ADA).await.len();
+    front.press(ADA, ADA, refused.message_id, &export).await;
+    let warning = front
+        .wait_for(ADA, seen, "the export warning", |m| {
+            m.text.contains("Anyone who sees")
+        })
+        .await;
+    pace().await;
+    front
+        .press(ADA, ADA, warning.message_id, &format!("wey:{wallet}"))
+        .await;
+    front
+        .wait_for(ADA, seen, "the secret", |m| {
+            m.text.contains("Secret key of")
+        })
+        .await;
+
+    // Now 🗑 asks, saying when it was exported; "Yes" deletes.
+    let list = press_until(&front, ADA, refused.message_id, "wl", |m| {
+        m.text.starts_with("👛")
+    })
+    .await;
+    assert!(list.text.contains("exported 20"), "{}", list.text);
+    let question = press_until(&front, ADA, list.message_id, &delete, |m| {
+        m.text.contains("Delete the key of")
+    })
+    .await;
+    assert!(
+        question.text.contains("Balance: 1.0 SOL"),
+        "{}",
+        question.text
+    );
+    assert!(
+        question.text.contains("exported on 20"),
+        "{}",
+        question.text
+    );
+    let after = press_until(
+        &front,
+        ADA,
+        question.message_id,
+        &format!("wdy:{wallet}"),
+        |m| m.text.starts_with("👛"),
+    )
+    .await;
+    assert!(!has_button(&after, &export), "gone: {:?}", after.buttons());
+    assert!(after.text.contains("Recently deleted"), "{}", after.text);
+    assert!(has_button(&after, &restore), "{:?}", after.buttons());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !front.callback_answers().await.iter().any(|a| {
+        a["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("is deleted") && t.contains("restores it until"))
+    }) {
+        assert!(std::time::Instant::now() < deadline, "no deletion toast");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // ♻️ brings it back, still exported, and the deleted list is empty.
+    let back = press_until(&front, ADA, after.message_id, &restore, |m| {
+        m.text.starts_with("👛")
+    })
+    .await;
+    assert!(has_button(&back, &export), "{:?}", back.buttons());
+    assert!(!has_button(&back, &restore));
+    assert!(!back.text.contains("Recently deleted"), "{}", back.text);
+    assert!(back.text.contains("balance 1.0 SOL"), "{}", back.text);
+    assert!(
+        !app.log_text().contains(" ERROR "),
+        "no errors: {}",
+        app.log_text()
+    );
+    drop(app);
+}

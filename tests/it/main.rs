@@ -13,3 +13,4 @@ mod service;
 mod session;
 mod store;
 mod support;
+mod wallets;

@@ -16,8 +16,8 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use alfabot::domain::ports::{
-    Aftermath, Balances, CopyNote, Discovered, Expiring, KeyRecord, NewMessage, OrderRecord,
-    OrderStatus, OutboxMessage, OutboxPayload, Store, UserRecord,
+    Aftermath, Balances, CopyNote, DeletedKey, Discovered, Expiring, KeyRecord, KeyRestore,
+    NewMessage, OrderRecord, OrderStatus, OutboxMessage, OutboxPayload, Store, UserRecord,
 };
 use alfabot::domain::{
     Address, Alert, BuyMode, ChatRef, CopySells, DecisionRecord, ExitReason, ExitState, Fill,
@@ -237,6 +237,11 @@ conformance! {
         keys_add_get_list_and_delete,
         keys_reseal_all_or_nothing,
         key_records_never_print_the_sealed_text,
+        keys_record_exports_and_archiving,
+        deleted_keys_are_tombstones_until_restored_or_purged,
+        restoring_a_key_stored_again_is_refused,
+        deleted_keys_reseal_with_the_stored_ones,
+        deleted_keys_purge_once_under_concurrency,
         outbox_pending_oldest_first_until_sent,
         outbox_enqueues_batches_in_order_with_silent_flags,
         outbox_failures_count_then_park,
@@ -920,6 +925,8 @@ async fn writes_for_unknown_users_fail_clearly(store: &dyn Store) {
         wallet: wallet(1),
         sealed: "sealed".into(),
         created_ms: 1,
+        exported_ms: None,
+        archived_ms: None,
     };
     let err = store.add_key(&key).await.unwrap_err();
     assert!(format!("{err:#}").contains("upsert_user"), "{err:#}");
@@ -2830,6 +2837,8 @@ fn key(user: UserRef, wallet_seed: u8, created_ms: i64, sealed: &str) -> KeyReco
         wallet: wallet(wallet_seed),
         sealed: sealed.to_owned(),
         created_ms,
+        exported_ms: None,
+        archived_ms: None,
     }
 }
 
@@ -2881,12 +2890,25 @@ async fn keys_add_get_list_and_delete(store: &dyn Store) {
         vec![k1.clone(), k2.clone(), k3.clone()]
     );
 
-    assert!(store.delete_key(ALICE, wallet(1)).await.unwrap());
     assert!(
-        !store.delete_key(ALICE, wallet(1)).await.unwrap(),
+        store
+            .tombstone_key(ALICE, wallet(1), 30, 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .tombstone_key(ALICE, wallet(1), 31, 1_000)
+            .await
+            .unwrap(),
         "deleted"
     );
-    assert!(!store.delete_key(NOBODY, wallet(1)).await.unwrap());
+    assert!(
+        !store
+            .tombstone_key(NOBODY, wallet(1), 30, 1_000)
+            .await
+            .unwrap()
+    );
     assert_eq!(store.get_key(ALICE, wallet(1)).await.unwrap(), None);
     assert_eq!(store.keys_of(ALICE).await.unwrap(), vec![k2]);
     assert_eq!(
@@ -2914,7 +2936,7 @@ async fn keys_reseal_all_or_nothing(store: &dyn Store) {
 
     let never_stored = key(ALICE, 9, 1, "v2:never stored");
     let err = store
-        .reseal_keys(&[rotated(&keys[0]), rotated(&keys[2]), never_stored])
+        .reseal_keys(&[rotated(&keys[0]), rotated(&keys[2]), never_stored], &[])
         .await
         .unwrap_err();
     assert!(format!("{err:#}").contains("no stored key"), "{err:#}");
@@ -2926,13 +2948,13 @@ async fn keys_reseal_all_or_nothing(store: &dyn Store) {
     };
     assert!(
         store
-            .reseal_keys(&[rotated(&keys[0]), bobs_guess])
+            .reseal_keys(&[rotated(&keys[0]), bobs_guess], &[])
             .await
             .is_err()
     );
     assert_eq!(all_keys_by_owner(store).await, keys, "nothing changed");
 
-    store.reseal_keys(&[]).await.unwrap();
+    store.reseal_keys(&[], &[]).await.unwrap();
     // Only the sealed text changes.
     let sent: Vec<KeyRecord> = keys
         .iter()
@@ -2941,7 +2963,7 @@ async fn keys_reseal_all_or_nothing(store: &dyn Store) {
             ..rotated(k)
         })
         .collect();
-    store.reseal_keys(&sent).await.unwrap();
+    store.reseal_keys(&sent, &[]).await.unwrap();
     assert_eq!(
         all_keys_by_owner(store).await,
         keys.iter().map(rotated).collect::<Vec<_>>()
@@ -3981,4 +4003,301 @@ async fn unknown_schemes_and_bad_servers_are_clear_errors_without_secrets() {
     assert!(text.contains("Postgres URL"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
     assert!(!format!("{err:?}").contains("hunter2"));
+}
+
+async fn keys_record_exports_and_archiving(store: &dyn Store) {
+    given_users(store, &[ALICE, BOB]).await;
+    let given = KeyRecord {
+        exported_ms: Some(7),
+        archived_ms: Some(8),
+        ..key(ALICE, 1, 5, "v1:one")
+    };
+    assert!(store.add_key(&given).await.unwrap());
+    assert_eq!(
+        store.get_key(ALICE, wallet(1)).await.unwrap(),
+        Some(given.clone()),
+        "both times round-trip"
+    );
+    assert!(store.add_key(&key(ALICE, 2, 6, "v1:two")).await.unwrap());
+
+    assert!(store.mark_key_exported(ALICE, wallet(2), 40).await.unwrap());
+    assert!(store.mark_key_exported(ALICE, wallet(2), 50).await.unwrap());
+    assert!(!store.mark_key_exported(BOB, wallet(2), 60).await.unwrap());
+    assert!(!store.mark_key_exported(ALICE, wallet(3), 60).await.unwrap());
+    let two = store.get_key(ALICE, wallet(2)).await.unwrap().unwrap();
+    assert_eq!((two.exported_ms, two.archived_ms), (Some(50), None));
+
+    assert!(
+        store
+            .set_key_archived(ALICE, wallet(2), Some(70))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_key_archived(BOB, wallet(2), Some(70))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .keys_of(ALICE)
+            .await
+            .unwrap()
+            .iter()
+            .map(|k| (k.wallet, k.archived_ms))
+            .collect::<Vec<_>>(),
+        vec![(wallet(1), Some(8)), (wallet(2), Some(70))],
+        "archived keys are still the user's keys"
+    );
+    assert!(
+        store
+            .set_key_archived(ALICE, wallet(1), None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .get_key(ALICE, wallet(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .archived_ms,
+        None
+    );
+    assert_eq!(store.all_keys().await.unwrap().len(), 2);
+}
+
+async fn deleted_keys_are_tombstones_until_restored_or_purged(store: &dyn Store) {
+    given_users(store, &[ALICE, BOB]).await;
+    let one = KeyRecord {
+        exported_ms: Some(3),
+        archived_ms: Some(4),
+        ..key(ALICE, 1, 1, "v1:alice:one")
+    };
+    let two = key(ALICE, 2, 2, "v1:alice:two");
+    let bobs = key(BOB, 1, 3, "v1:bob:one");
+    for k in [&one, &two, &bobs] {
+        assert!(store.add_key(k).await.unwrap());
+    }
+    assert!(
+        store
+            .tombstone_key(ALICE, wallet(1), 100, 1_100)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .tombstone_key(ALICE, wallet(2), 200, 1_200)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.get_key(ALICE, wallet(1)).await.unwrap(), None, "gone");
+    assert!(store.keys_of(ALICE).await.unwrap().is_empty());
+    assert_eq!(store.all_keys().await.unwrap(), vec![bobs.clone()]);
+
+    let tomb_one = DeletedKey {
+        key: KeyRecord {
+            archived_ms: None,
+            ..one.clone()
+        },
+        deleted_ms: 100,
+        purge_at_ms: 1_100,
+    };
+    let tomb_two = DeletedKey {
+        key: two.clone(),
+        deleted_ms: 200,
+        purge_at_ms: 1_200,
+    };
+    assert_eq!(
+        store.deleted_keys_of(ALICE, 500).await.unwrap(),
+        vec![tomb_two.clone(), tomb_one.clone()],
+        "most recently deleted first, the export time kept"
+    );
+    assert_eq!(
+        store.deleted_keys_of(ALICE, 1_100).await.unwrap(),
+        vec![tomb_two.clone()],
+        "a tombstone due is not offered"
+    );
+    assert!(store.deleted_keys_of(BOB, 500).await.unwrap().is_empty());
+    assert_eq!(store.all_deleted_keys().await.unwrap().len(), 2);
+
+    // Only its owner restores it, and only before its time.
+    assert_eq!(
+        store.restore_key(BOB, wallet(2), 500).await.unwrap(),
+        KeyRestore::Missing
+    );
+    assert_eq!(
+        store.restore_key(ALICE, wallet(2), 1_200).await.unwrap(),
+        KeyRestore::Missing,
+        "due"
+    );
+    assert_eq!(
+        store.restore_key(ALICE, wallet(1), 500).await.unwrap(),
+        KeyRestore::Restored
+    );
+    assert_eq!(
+        store.get_key(ALICE, wallet(1)).await.unwrap(),
+        Some(tomb_one.key.clone()),
+        "back as it was, not archived"
+    );
+    assert_eq!(
+        store.restore_key(ALICE, wallet(1), 500).await.unwrap(),
+        KeyRestore::Missing,
+        "restored once"
+    );
+    assert_eq!(
+        store.deleted_keys_of(ALICE, 500).await.unwrap(),
+        vec![tomb_two.clone()]
+    );
+
+    // Deleted again: one tombstone per wallet, the latest.
+    assert!(
+        store
+            .tombstone_key(ALICE, wallet(1), 300, 1_300)
+            .await
+            .unwrap()
+    );
+    assert!(store.add_key(&one).await.unwrap(), "imported anew");
+    assert!(
+        store
+            .tombstone_key(ALICE, wallet(1), 400, 1_400)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.deleted_keys_of(ALICE, 500).await.unwrap(),
+        vec![
+            DeletedKey {
+                deleted_ms: 400,
+                purge_at_ms: 1_400,
+                ..tomb_one.clone()
+            },
+            tomb_two.clone()
+        ]
+    );
+
+    // Purging drops what is due, once.
+    assert_eq!(store.purge_deleted_keys(1_199).await.unwrap(), 0);
+    assert_eq!(store.purge_deleted_keys(1_200).await.unwrap(), 1);
+    assert_eq!(
+        store.purge_deleted_keys(1_200).await.unwrap(),
+        0,
+        "idempotent"
+    );
+    assert_eq!(store.all_deleted_keys().await.unwrap().len(), 1);
+    assert_eq!(
+        store.restore_key(ALICE, wallet(2), 0).await.unwrap(),
+        KeyRestore::Missing,
+        "purged for good"
+    );
+    assert_eq!(store.purge_deleted_keys(i64::MAX).await.unwrap(), 1);
+    assert!(store.all_deleted_keys().await.unwrap().is_empty());
+    assert_eq!(
+        store.get_key(BOB, wallet(1)).await.unwrap(),
+        Some(bobs),
+        "another user's key of the same wallet is untouched throughout"
+    );
+}
+
+async fn restoring_a_key_stored_again_is_refused(store: &dyn Store) {
+    given_users(store, &[ALICE]).await;
+    let old = KeyRecord {
+        exported_ms: Some(1),
+        ..key(ALICE, 1, 1, "v1:old")
+    };
+    assert!(store.add_key(&old).await.unwrap());
+    assert!(
+        store
+            .tombstone_key(ALICE, wallet(1), 10, 1_000)
+            .await
+            .unwrap()
+    );
+    let anew = key(ALICE, 1, 20, "v1:anew");
+    assert!(
+        store.add_key(&anew).await.unwrap(),
+        "a tombstone does not block an import"
+    );
+    assert_eq!(
+        store.restore_key(ALICE, wallet(1), 30).await.unwrap(),
+        KeyRestore::Taken
+    );
+    assert_eq!(
+        store.get_key(ALICE, wallet(1)).await.unwrap(),
+        Some(anew),
+        "the stored key is untouched"
+    );
+    assert_eq!(
+        store.deleted_keys_of(ALICE, 30).await.unwrap().len(),
+        1,
+        "the tombstone stays (nothing changed)"
+    );
+}
+
+async fn deleted_keys_reseal_with_the_stored_ones(store: &dyn Store) {
+    given_users(store, &[ALICE]).await;
+    let live = key(ALICE, 1, 1, "v1:live");
+    let dead = key(ALICE, 2, 2, "v1:dead");
+    assert!(store.add_key(&live).await.unwrap());
+    assert!(store.add_key(&dead).await.unwrap());
+    assert!(
+        store
+            .tombstone_key(ALICE, wallet(2), 10, 1_000)
+            .await
+            .unwrap()
+    );
+    let rotated = |k: &KeyRecord| KeyRecord {
+        sealed: format!("v2:{}", k.sealed),
+        ..k.clone()
+    };
+    // A stored key that is not there fails the whole call.
+    let err = store
+        .reseal_keys(&[key(ALICE, 9, 1, "v2:never")], &[rotated(&dead)])
+        .await
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("no stored key"), "{err:#}");
+    assert_eq!(
+        store.all_deleted_keys().await.unwrap()[0].key.sealed,
+        "v1:dead",
+        "nothing changed"
+    );
+    // A tombstone that is gone (purged meanwhile) is skipped.
+    let purged = key(ALICE, 3, 3, "v2:purged");
+    store
+        .reseal_keys(&[rotated(&live)], &[rotated(&dead), purged])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_key(ALICE, wallet(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .sealed,
+        "v2:v1:live"
+    );
+    let tombs = store.all_deleted_keys().await.unwrap();
+    assert_eq!(tombs.len(), 1);
+    assert_eq!(tombs[0].key.sealed, "v2:v1:dead");
+    assert_eq!((tombs[0].deleted_ms, tombs[0].purge_at_ms), (10, 1_000));
+}
+
+/// Two instances' sweepers at once: each tombstone is purged by exactly
+/// one of them, and neither fails.
+async fn deleted_keys_purge_once_under_concurrency(store: &dyn Store) {
+    given_users(store, &[ALICE]).await;
+    for n in 1..=5 {
+        assert!(store.add_key(&key(ALICE, n, 1, "v1:k")).await.unwrap());
+        assert!(
+            store
+                .tombstone_key(ALICE, wallet(n), 10, 100 + i64::from(n))
+                .await
+                .unwrap()
+        );
+    }
+    let (a, b) = tokio::join!(store.purge_deleted_keys(104), store.purge_deleted_keys(104));
+    assert_eq!(a.unwrap() + b.unwrap(), 4, "purged once between them");
+    let left = store.all_deleted_keys().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].key.wallet, wallet(5));
 }
