@@ -149,11 +149,11 @@ impl ChatService {
 
     async fn dispatch(&self, req: &ChatRequest, user: &UserRecord) -> anyhow::Result<ChatResponse> {
         let l = user.locale;
-        let private = req.personal();
+        let personal = req.personal();
         match &req.input {
             Input::Text(text) => {
                 let Some(parsed) = command::parse(text, self.bot_username.as_deref()) else {
-                    let dialogue = if private {
+                    let dialogue = if personal {
                         self.open_dialogue(req).await?
                     } else {
                         None
@@ -166,7 +166,7 @@ impl ChatService {
                         return Ok(self.pasted_secret(req, l));
                     }
                     // Groups talk among themselves; only commands concern us.
-                    if !private {
+                    if !personal {
                         return Ok(ChatResponse::default());
                     }
                     if let Some(d) = dialogue {
@@ -180,7 +180,7 @@ impl ChatService {
                 };
                 // Any command ends an open question (dialogues only live
                 // in private chats).
-                let ended = private && self.end_dialogue(req).await;
+                let ended = personal && self.end_dialogue(req).await;
                 match parsed {
                     Err(CommandError::Unknown(name)) => Ok(ChatResponse::reply(View::text(t(
                         l,

@@ -56,19 +56,17 @@ fn description(l: Locale, key: &str) -> String {
 /// function pointer.
 fn with_choices(mut b: CreateCommandOption, kind: OptionKind) -> CreateCommandOption {
     b = b.kind(CommandOptionType::String);
+    // Every locale lists the same choices in the same order.
     let others: Vec<(Locale, Vec<(&'static str, String)>)> = Locale::ALL
         .iter()
         .filter(|l| **l != Locale::En)
         .map(|l| (*l, choices(*l, kind)))
         .collect();
-    for (value, label) in choices(Locale::En, kind) {
+    for (n, (value, label)) in choices(Locale::En, kind).into_iter().enumerate() {
         let names: Vec<(&str, String)> = others
             .iter()
             .flat_map(|(l, cs)| {
-                let name = cs
-                    .iter()
-                    .find(|(v, _)| *v == value)
-                    .map_or_else(|| label.clone(), |(_, n)| n.clone());
+                let name = cs[n].1.clone();
                 discord_locales(*l)
                     .iter()
                     .map(move |code| (*code, name.clone()))
@@ -107,7 +105,8 @@ fn run<'a>(
 ) -> BoxFuture<'a, Result<(), poise::FrameworkError<'a, Data, Error>>> {
     Box::pin(async move {
         let handler = &ctx.data().handler;
-        let first = super::interactions::Callback::new(handler.http(), ctx.interaction);
+        let i = ctx.interaction;
+        let first = super::interactions::Callback::of(handler.http(), i.id, &i.token);
         handler.command(ctx.interaction, first).await;
         Ok(())
     })

@@ -62,15 +62,6 @@ pub struct Callback {
 
 impl Callback {
     #[must_use]
-    pub fn new(http: Arc<Http>, i: &CommandInteraction) -> Self {
-        Self {
-            http,
-            id: i.id,
-            token: i.token.clone(),
-        }
-    }
-
-    #[must_use]
     pub fn of(http: Arc<Http>, id: InteractionId, token: &str) -> Self {
         Self {
             http,
@@ -588,26 +579,14 @@ impl Handler {
             tracing::error!("an expiring message was sent in a server; it cannot be deleted there");
             return;
         }
-        if let Err(e) = self
-            .service
-            .expire_message(who.chat, id64(message_id), secs)
-            .await
-        {
-            tracing::error!(
-                error = format!("{e:#}"),
-                "could not store a message to delete; it is deleted from memory (lost on restart)"
-            );
-            let (rest, chat) = (Arc::clone(&self.rest), who.chat);
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_secs(u64::from(secs))).await;
-                if let Err(e) = rest.delete(chat, id64(message_id)).await {
-                    tracing::warn!(
-                        error = format!("{e:#}"),
-                        "could not delete an expiring message"
-                    );
-                }
-            });
-        }
+        crate::notify::expiring::expire(
+            &self.service,
+            Arc::clone(&self.rest) as Arc<dyn crate::notify::expiring::Deleter>,
+            who.chat,
+            id64(message_id),
+            secs,
+        )
+        .await;
     }
 }
 

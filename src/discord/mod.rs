@@ -24,7 +24,6 @@ pub mod rest;
 pub mod view;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -38,7 +37,7 @@ use tokio::sync::watch;
 use crate::chat::{ChatService, View};
 use crate::config::DiscordSettings;
 use crate::domain::{ChatRef, Locale, Platform};
-use crate::notify::{ChatSender, Undeliverable};
+use crate::notify::{ChatSender, Undeliverable, expiring};
 use interactions::Handler;
 use rest::Rest;
 
@@ -168,7 +167,11 @@ impl Discord {
         service: Arc<ChatService>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        let sweeper = tokio::spawn(delete_expired(Arc::clone(&self.rest), service));
+        let sweeper = tokio::spawn(expiring::sweep(
+            service,
+            Platform::Discord,
+            Arc::clone(&self.rest) as Arc<dyn expiring::Deleter>,
+        ));
         if self.over_http() {
             let _ = shutdown.changed().await;
             sweeper.abort();
@@ -304,55 +307,5 @@ impl ChatSender for DiscordSender {
             }
         }
         Ok(())
-    }
-}
-
-/// How often stored expiring messages are looked at.
-const SWEEP_EVERY: Duration = Duration::from_secs(1);
-/// Stop retrying a deletion after two days.
-const GIVE_UP_AFTER_MS: i64 = 48 * 3_600_000;
-
-/// Deletes stored expiring Discord messages as they fall due, forever,
-/// from the start (so ones that fell due while the process was down go at
-/// once). A message already gone or out of reach is forgotten; other
-/// failures are retried on the next sweep, for up to two days.
-async fn delete_expired(rest: Arc<Rest>, service: Arc<ChatService>) {
-    let mut every = tokio::time::interval(SWEEP_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        let due = match service.expiring_due(Platform::Discord, 100).await {
-            Ok(due) => due,
-            Err(e) => {
-                tracing::warn!(
-                    error = format!("{e:#}"),
-                    "reading the messages to delete failed"
-                );
-                continue;
-            }
-        };
-        for m in due {
-            let forget = match rest.delete(m.chat, m.message_id).await {
-                Ok(()) => true,
-                Err(e) => match e.api() {
-                    // Unknown message, channel or user; no access.
-                    Some((403 | 404, _)) => {
-                        tracing::info!(chat = %m.chat, message = m.message_id, error = %e, "expiring message already gone or out of reach");
-                        true
-                    }
-                    _ => {
-                        let overdue = service.now_ms() - m.delete_at_ms;
-                        tracing::warn!(chat = %m.chat, message = m.message_id, overdue_ms = overdue, error = %e, "could not delete an expiring message; retrying");
-                        overdue > GIVE_UP_AFTER_MS
-                    }
-                },
-            };
-            if forget && let Err(e) = service.expired(m.chat, m.message_id).await {
-                tracing::warn!(
-                    error = format!("{e:#}"),
-                    "forgetting a deleted message failed"
-                );
-            }
-        }
     }
 }

@@ -20,6 +20,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::domain::ChatRef;
+use crate::notify::expiring::{Deleter, Deletion};
 
 /// Discord's own API base.
 pub const DISCORD: &str = "https://discord.com";
@@ -48,6 +49,9 @@ pub enum RestError {
     /// The request did not get an answer.
     #[error("Discord request failed: {0}")]
     Transport(#[from] reqwest::Error),
+    /// An answer without what it should hold.
+    #[error("Discord's answer lacks {0}")]
+    Unreadable(&'static str),
 }
 
 impl RestError {
@@ -56,7 +60,7 @@ impl RestError {
     pub const fn api(&self) -> Option<(u16, i64)> {
         match self {
             Self::Api { status, code, .. } => Some((*status, *code)),
-            Self::Transport(_) => None,
+            Self::Transport(_) | Self::Unreadable(_) => None,
         }
     }
 }
@@ -218,12 +222,7 @@ impl Rest {
         let id = dm["id"]
             .as_str()
             .and_then(|s| s.parse::<u64>().ok())
-            .ok_or_else(|| RestError::Api {
-                status: 200,
-                code: 0,
-                message: "no channel id in Discord's answer".to_owned(),
-                retry_after: None,
-            })?;
+            .ok_or(RestError::Unreadable("the DM channel's id"))?;
         self.dms
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -267,5 +266,21 @@ impl Rest {
         )
         .await
         .map(drop)
+    }
+}
+
+#[async_trait::async_trait]
+impl Deleter for Rest {
+    async fn delete(&self, chat: ChatRef, message_id: i64) -> Deletion {
+        match Self::delete(self, chat, message_id).await {
+            Ok(()) => Deletion::Deleted,
+            // Unknown message, channel or user; no access.
+            Err(
+                e @ RestError::Api {
+                    status: 403 | 404, ..
+                },
+            ) => Deletion::Gone(e.to_string()),
+            Err(e) => Deletion::Failed(e.to_string()),
+        }
     }
 }

@@ -16,6 +16,8 @@
 //! [`GIVE_UP_AFTER`] attempts, about an hour of trying. Other chats are
 //! served meanwhile: `Store::pending` caps each chat's share of a batch.
 
+pub mod expiring;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

@@ -317,6 +317,29 @@ impl SqlStore {
         .with_context(|| format!("running the {} migrations", self.backend()))
     }
 
+    /// Runs `sql`, an update of one time column of a stored key (`$1`–`$3`
+    /// name the key, `$4` is the time); `false` when the user has no such
+    /// key.
+    async fn set_key_time(
+        &self,
+        sql: &'static str,
+        user: UserRef,
+        wallet: WalletAddress,
+        at_ms: Option<i64>,
+    ) -> anyhow::Result<bool> {
+        let done = with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(user.platform.as_str())
+                .bind(user.id)
+                .bind(wallet.to_string())
+                .bind(at_ms)
+                .execute(pool)
+                .await
+                .map(|d| d.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
     /// Parks an outbox row that can no longer be delivered.
     async fn park(&self, id: i64, reason: &str) -> anyhow::Result<()> {
         with_pool!(self, pool => {
@@ -1338,21 +1361,15 @@ impl Store for SqlStore {
         wallet: WalletAddress,
         at_ms: i64,
     ) -> anyhow::Result<bool> {
-        let done = with_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE wallet_keys SET exported_ms = $4
-                 WHERE user_platform = $1 AND user_id = $2 AND wallet = $3",
-            )
-            .bind(user.platform.as_str())
-            .bind(user.id)
-            .bind(wallet.to_string())
-            .bind(at_ms)
-            .execute(pool)
-            .await
-            .map(|d| d.rows_affected())
-        })
-        .with_context(|| format!("recording the export of {wallet} for {user}"))?;
-        Ok(done == 1)
+        self.set_key_time(
+            "UPDATE wallet_keys SET exported_ms = $4
+             WHERE user_platform = $1 AND user_id = $2 AND wallet = $3",
+            user,
+            wallet,
+            Some(at_ms),
+        )
+        .await
+        .with_context(|| format!("recording the export of {wallet} for {user}"))
     }
 
     async fn set_key_archived(
@@ -1361,21 +1378,15 @@ impl Store for SqlStore {
         wallet: WalletAddress,
         archived_ms: Option<i64>,
     ) -> anyhow::Result<bool> {
-        let done = with_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE wallet_keys SET archived_ms = $4
-                 WHERE user_platform = $1 AND user_id = $2 AND wallet = $3",
-            )
-            .bind(user.platform.as_str())
-            .bind(user.id)
-            .bind(wallet.to_string())
-            .bind(archived_ms)
-            .execute(pool)
-            .await
-            .map(|d| d.rows_affected())
-        })
-        .with_context(|| format!("archiving the key of {wallet} for {user}"))?;
-        Ok(done == 1)
+        self.set_key_time(
+            "UPDATE wallet_keys SET archived_ms = $4
+             WHERE user_platform = $1 AND user_id = $2 AND wallet = $3",
+            user,
+            wallet,
+            archived_ms,
+        )
+        .await
+        .with_context(|| format!("archiving the key of {wallet} for {user}"))
     }
 
     async fn tombstone_key(

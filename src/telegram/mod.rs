@@ -22,6 +22,7 @@ use crate::chat::command::COMMANDS;
 use crate::chat::{ChatRequest, ChatResponse, ChatService, Input, View, i18n};
 use crate::config::TelegramSettings;
 use crate::domain::{ChatKind, ChatRef, Locale, Platform, UserRef};
+use crate::notify::expiring::{self, Deleter, Deletion};
 use crate::notify::{ChatSender, Undeliverable};
 
 pub type TgBot = Throttle<Bot>;
@@ -81,7 +82,11 @@ pub async fn run(bot: TgBot, service: Arc<ChatService>, mut shutdown: watch::Rec
         ))
         .build();
     let token = dispatcher.shutdown_token();
-    let sweeper = tokio::spawn(delete_expired(bot_for_sweeps, service_for_sweeps));
+    let sweeper = tokio::spawn(expiring::sweep(
+        service_for_sweeps,
+        Platform::Telegram,
+        Arc::new(TelegramDeleter(bot_for_sweeps)),
+    ));
     tokio::spawn(async move {
         let _ = shutdown.changed().await;
         sweeper.abort();
@@ -92,69 +97,30 @@ pub async fn run(bot: TgBot, service: Arc<ChatService>, mut shutdown: watch::Rec
     dispatcher.dispatch().await;
 }
 
-/// How often stored expiring messages are looked at.
-const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-/// Telegram lets a bot delete its messages for 48 hours; later ones are
-/// forgotten.
-const DELETABLE_FOR_MS: i64 = 48 * 3_600_000;
+/// Deletes Telegram messages for the expiring-message sweep.
+struct TelegramDeleter(TgBot);
 
-/// Deletes stored expiring messages as they fall due, forever. Runs from
-/// the start, so messages that fell due while the process was down go at
-/// once. A message already gone, one Telegram no longer lets the bot
-/// delete, or one in a chat that refuses the bot is forgotten; other
-/// failures are retried on the next sweep, for up to 48 hours.
-async fn delete_expired(bot: TgBot, service: Arc<ChatService>) {
-    let mut every = tokio::time::interval(SWEEP_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        let due = match service.expiring_due(Platform::Telegram, 100).await {
-            Ok(due) => due,
-            Err(e) => {
-                tracing::warn!(
-                    error = format!("{e:#}"),
-                    "reading the messages to delete failed"
-                );
-                continue;
-            }
-        };
-        for m in due {
-            let id = i32::try_from(m.message_id).unwrap_or(i32::MAX);
-            let forget = match bot
-                .delete_message(ChatId(m.chat.id), teloxide::types::MessageId(id))
-                .await
-            {
-                Ok(_) => true,
-                Err(RequestError::Api(
+#[async_trait]
+impl Deleter for TelegramDeleter {
+    async fn delete(&self, chat: ChatRef, message_id: i64) -> Deletion {
+        let id = i32::try_from(message_id).unwrap_or(i32::MAX);
+        match self
+            .0
+            .delete_message(ChatId(chat.id), teloxide::types::MessageId(id))
+            .await
+        {
+            Ok(_) => Deletion::Deleted,
+            Err(
+                e @ RequestError::Api(
                     ApiError::MessageToDeleteNotFound | ApiError::MessageCantBeDeleted,
-                )) => {
-                    tracing::info!(
-                        chat = m.chat.id,
-                        message = m.message_id,
-                        "expiring message already gone"
-                    );
-                    true
-                }
-                // The chat refuses the bot (blocked, kicked, gone): the
-                // message cannot be deleted by it any more.
-                Err(e) if matches!(undeliverable(&e), Some(Undeliverable::Refused(_))) => {
-                    tracing::info!(chat = m.chat.id, message = m.message_id, error = %e,
-                        "expiring message out of reach");
-                    true
-                }
-                Err(e) => {
-                    let overdue = service.now_ms() - m.delete_at_ms;
-                    tracing::warn!(chat = m.chat.id, message = m.message_id, overdue_ms = overdue,
-                        error = %e, "could not delete an expiring message; retrying");
-                    overdue > DELETABLE_FOR_MS
-                }
-            };
-            if forget && let Err(e) = service.expired(m.chat, m.message_id).await {
-                tracing::warn!(
-                    error = format!("{e:#}"),
-                    "forgetting a deleted message failed"
-                );
+                ),
+            ) => Deletion::Gone(e.to_string()),
+            // The chat refuses the bot (blocked, kicked, gone): the
+            // message cannot be deleted by it any more.
+            Err(e) if matches!(undeliverable(&e), Some(Undeliverable::Refused(_))) => {
+                Deletion::Gone(e.to_string())
             }
+            Err(e) => Deletion::Failed(e.to_string()),
         }
     }
 }
@@ -263,37 +229,17 @@ async fn deliver(
     for view in &resp.messages {
         let sent = send_view(bot, chat, view, false).await?;
         if let Some(secs) = view.expires_s {
-            expire(bot, service, chat, sent.id, secs).await;
+            expiring::expire(
+                service,
+                Arc::new(TelegramDeleter(bot.clone())),
+                ChatRef::new(Platform::Telegram, chat.0),
+                i64::from(sent.id.0),
+                secs,
+            )
+            .await;
         }
     }
     Ok(())
-}
-
-/// Has a sent message deleted after `secs`: stored, so a restart does not
-/// leave it up. If it cannot be stored, a timer in this process does it.
-async fn expire(
-    bot: &TgBot,
-    service: &ChatService,
-    chat: ChatId,
-    id: teloxide::types::MessageId,
-    secs: u32,
-) {
-    let at = ChatRef::new(Platform::Telegram, chat.0);
-    let Err(e) = service.expire_message(at, i64::from(id.0), secs).await else {
-        return;
-    };
-    tracing::error!(
-        chat = chat.0,
-        error = format!("{e:#}"),
-        "could not store a message to delete; deleting it from memory (lost on restart)"
-    );
-    let bot = bot.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_secs(u64::from(secs))).await;
-        if let Err(e) = bot.delete_message(chat, id).await {
-            tracing::warn!(chat = chat.0, error = %e, "could not delete an expiring message");
-        }
-    });
 }
 
 async fn send_view(
