@@ -286,6 +286,55 @@ fn base_env(
     ]
 }
 
+/// In a server: `/wallet` answers the caller alone, a key is created
+/// there, and its export is refused to the caller alone, pointing to a
+/// DM. Returns the export button's data.
+async fn export_is_refused_in_a_server(fake: &FakeDiscord, way: &Way<'_>, who: &Invoker) -> String {
+    let (keys, eph) = command(fake, way, GUILD, who, "wallet", &[]).await;
+    assert!(eph, "{}", keys.content());
+    let (kind, created) = press(fake, way, GUILD, who, &keys.object, "wn").await;
+    assert_eq!(kind, 4, "{created}");
+    let (keys, _) = command(fake, way, GUILD, who, "wallet", &[]).await;
+    let export = actions(&keys.object["components"])
+        .into_iter()
+        .find(|a| a.starts_with("we:"))
+        .expect("an export button");
+    let (kind, refused) = press(fake, way, GUILD, who, &keys.object, &export).await;
+    assert_eq!(kind, 4);
+    assert!(
+        refused["flags"].as_u64().unwrap_or(0) & EPHEMERAL != 0,
+        "{refused}"
+    );
+    assert!(
+        refused["content"]
+            .as_str()
+            .unwrap()
+            .contains("direct message"),
+        "{refused}"
+    );
+    export
+}
+
+/// Presses `data` on `message` and expects the message updated in place
+/// to a text holding `want`; returns the update.
+async fn press_updates(
+    fake: &FakeDiscord,
+    way: &Way<'_>,
+    place: Place,
+    who: &Invoker,
+    message: &Value,
+    data: &str,
+    want: &str,
+) -> Value {
+    let (kind, update) = press(fake, way, place, who, message, data).await;
+    assert_eq!(kind, 7, "{data} updates in place: {update}");
+    assert!(
+        update["content"].as_str().unwrap().contains(want),
+        "{want:?} in {update}"
+    );
+    update
+}
+
 /// The profile's id from `/copytrader`, and its filters page after
 /// turning the sellability check off (the recorded tokens launched before
 /// the app started, so no one was seen selling them).
@@ -302,46 +351,31 @@ async fn settings_through_components(
         .find(|a| a.starts_with("p:"))
         .expect("a profile button");
     let id = data.trim_start_matches("p:").to_owned();
-    let (kind, page) = press(fake, way, place, who, &list.object, &data).await;
-    assert_eq!(kind, 7, "the profile replaces the list in place: {page}");
+    let page = press_updates(fake, way, place, who, &list.object, &data, "📁").await;
     assert!(
         page["content"].as_str().unwrap().starts_with("📁"),
-        "{page}"
+        "the profile replaces the list: {page}"
     );
-    let (kind, filters) = press(
+    let filters = press_updates(
         fake,
         way,
         place,
         who,
         &updated(channel, &page),
         &format!("pg:{id}:flt"),
+        "Sellability check: on",
     )
     .await;
-    assert_eq!(kind, 7);
-    assert!(
-        filters["content"]
-            .as_str()
-            .unwrap()
-            .contains("Sellability check: on"),
-        "{filters}"
-    );
-    let (kind, off) = press(
+    press_updates(
         fake,
         way,
         place,
         who,
         &updated(channel, &filters),
         &format!("ps:{id}:sell"),
+        "Sellability check: off",
     )
     .await;
-    assert_eq!(kind, 7);
-    assert!(
-        off["content"]
-            .as_str()
-            .unwrap()
-            .contains("Sellability check: off"),
-        "{off}"
-    );
     // A typed value: a form, then its answer.
     let (kind, buy) = press(
         fake,
@@ -457,9 +491,7 @@ async fn discord_user_tracks_a_wallet_and_gets_alerts_and_paper_copies_by_dm() {
         .find(|a| a.starts_with("a:score:7d"))
         .expect("a timeframe button")
         .clone();
-    let (kind, seven) = press(&fake, &way, place, &who, &board.object, &page).await;
-    assert_eq!(kind, 7, "{seven}");
-    assert!(seven["content"].as_str().unwrap().contains("7d"), "{seven}");
+    press_updates(&fake, &way, place, &who, &board.object, &page, "7d").await;
     let (kind, toast) = press(&fake, &way, place, &who, &board.object, &follow).await;
     assert_eq!(kind, 4, "{toast}");
     assert!(
@@ -643,27 +675,11 @@ async fn discord_user_tracks_a_wallet_and_gets_alerts_and_paper_copies_by_dm() {
 
     // Secrets: refused in a server, behind a confirmation in a DM, and
     // the DM holding the key deleted after its minute.
-    let (keys, eph) = command(&fake, &way, GUILD, &who, "wallet", &[]).await;
-    assert!(eph);
-    let (kind, created) = press(&fake, &way, GUILD, &who, &keys.object, "wn").await;
-    assert_eq!(kind, 4, "{created}");
-    let (in_guild, _) = command(&fake, &way, GUILD, &who, "wallet", &[]).await;
-    let export = actions(&in_guild.object["components"])
-        .into_iter()
-        .find(|a| a.starts_with("we:"))
-        .expect("an export button");
-    let (kind, refused) = press(&fake, &way, GUILD, &who, &in_guild.object, &export).await;
-    assert_eq!(kind, 4);
+    let export = export_is_refused_in_a_server(&fake, &way, &who).await;
+    let (keys, _) = command(&fake, &way, place, &who, "wallet", &[]).await;
     assert!(
-        refused["flags"].as_u64().unwrap_or(0) & EPHEMERAL != 0,
-        "{refused}"
-    );
-    assert!(
-        refused["content"]
-            .as_str()
-            .unwrap()
-            .contains("direct message"),
-        "{refused}"
+        actions(&keys.object["components"]).contains(&export),
+        "the key is listed in the DM"
     );
     let (kind, confirm) = press(&fake, &way, place, &who, &keys.object, &export).await;
     assert_eq!(kind, 4, "{confirm}");
@@ -805,19 +821,6 @@ async fn discord_over_signed_http_interactions() {
     settings_through_components(&fake, &way, place, dm, &who).await;
     let (status, eph) = command(&fake, &way, GUILD, &who, "status", &[]).await;
     assert!(eph, "{}", status.content());
-    let (keys, _) = command(&fake, &way, GUILD, &who, "wallet", &[]).await;
-    let (kind, _) = press(&fake, &way, GUILD, &who, &keys.object, "wn").await;
-    assert_eq!(kind, 4);
-    let (keys, _) = command(&fake, &way, GUILD, &who, "wallet", &[]).await;
-    let export = actions(&keys.object["components"])
-        .into_iter()
-        .find(|a| a.starts_with("we:"))
-        .expect("an export button");
-    let (kind, refused) = press(&fake, &way, GUILD, &who, &keys.object, &export).await;
-    assert_eq!(kind, 4);
-    assert!(
-        refused["flags"].as_u64().unwrap_or(0) & EPHEMERAL != 0,
-        "{refused}"
-    );
+    export_is_refused_in_a_server(&fake, &way, &who).await;
     drop(app);
 }
