@@ -185,46 +185,35 @@ impl App {
         // seconds, never per event.
         {
             let core = Arc::clone(&core);
-            let every = settings.analytics_flush;
-            let mut shutdown = shutdown.clone();
-            tasks.spawn(async move {
-                let mut tick = tokio::time::interval(every);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                tick.tick().await; // the first tick is immediate
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => flush(&core).await,
-                        _ = shutdown.changed() => break,
-                    }
-                }
-            });
+            tasks.spawn(every(
+                settings.analytics_flush,
+                false,
+                shutdown.clone(),
+                move || {
+                    let core = Arc::clone(&core);
+                    async move { flush(&core).await }
+                },
+            ));
         }
 
         // The clock between trades: paper latency, time-based exits, day
         // roll-overs; and, less often, live orders whose outcome is unknown.
         {
             let core = Arc::clone(&core);
-            let mut shutdown = shutdown.clone();
-            tasks.spawn(async move {
-                let mut tick = tokio::time::interval(TICK);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                let mut n: u64 = 0;
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        _ = shutdown.changed() => break,
-                    }
+            let mut n: u64 = 0;
+            tasks.spawn(every(TICK, true, shutdown.clone(), move || {
+                n += 1;
+                let reconcile = n.is_multiple_of(RECONCILE_EVERY_TICKS);
+                let core = Arc::clone(&core);
+                async move {
                     if let Err(e) = core.tick().await {
                         tracing::error!(error = format!("{e:#}"), "tick failed");
                     }
-                    n += 1;
-                    if n.is_multiple_of(RECONCILE_EVERY_TICKS)
-                        && let Err(e) = core.reconcile().await
-                    {
+                    if reconcile && let Err(e) = core.reconcile().await {
                         tracing::error!(error = format!("{e:#}"), "reconciling orders failed");
                     }
                 }
-            });
+            }));
         }
 
         // Deleted wallet keys past their recovery period are purged, at
@@ -232,20 +221,14 @@ impl App {
         // may run it).
         {
             let core = Arc::clone(&core);
-            let mut shutdown = shutdown.clone();
-            tasks.spawn(async move {
-                let mut tick = tokio::time::interval(PURGE_KEYS_EVERY);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        _ = shutdown.changed() => break,
-                    }
+            tasks.spawn(every(PURGE_KEYS_EVERY, true, shutdown.clone(), move || {
+                let core = Arc::clone(&core);
+                async move {
                     if let Err(e) = core.purge_deleted_keys().await {
                         tracing::error!(error = format!("{e:#}"), "purging deleted keys failed");
                     }
                 }
-            });
+            }));
         }
 
         let mut bot_username = None;
@@ -326,6 +309,32 @@ const TICK: std::time::Duration = std::time::Duration::from_millis(250);
 const PURGE_KEYS_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 /// Unfinished live orders are reconciled every this many ticks (30 s).
 const RECONCILE_EVERY_TICKS: u64 = 120;
+
+/// Runs `job` every `period` until shutdown: the first time at once if
+/// `at_start`, else after one period. A late run delays the next ones
+/// rather than bunching them.
+async fn every<F, Fut>(
+    period: std::time::Duration,
+    at_start: bool,
+    mut shutdown: watch::Receiver<bool>,
+    mut job: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    if !at_start {
+        tick.tick().await; // the first tick is immediate
+    }
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => break,
+        }
+        job().await;
+    }
+}
 
 /// Saves changed analytics and exit states; a failure is logged and
 /// retried by the next flush (the core keeps the states).

@@ -532,19 +532,8 @@ impl ChatService {
             }
             // Answered above.
             Action::Board { .. } | Action::Follow(_) => ChatResponse::default(),
-            keys @ (Action::Keys
-            | Action::NewKey
-            | Action::ImportKey
-            | Action::Export(_)
-            | Action::ExportConfirmed(_)
-            | Action::KeysHere
-            | Action::ArchivedKeys
-            | Action::DeleteKey(_)
-            | Action::DeleteKeyConfirmed(_)
-            | Action::ArchiveKey(_)
-            | Action::UnarchiveKey(_)
-            | Action::RestoreKey(_)
-            | Action::UseKey(_)) => self.wallet_button(req, user, keys).await?,
+            // The keys' buttons: those `command_of` files under /wallet.
+            keys if command_of(&keys) == "wallet" => self.wallet_button(req, user, keys).await?,
             copytrader => self.copytrader_button(req, user, copytrader).await?,
         })
     }
