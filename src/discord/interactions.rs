@@ -236,8 +236,7 @@ impl Handler {
             .service
             .handle(who.request(Input::Text(line), personal))
             .await;
-        self.complete(&who, Original::Placeholder, resp, who.guild)
-            .await;
+        self.complete(&who, Original::Placeholder, resp).await;
     }
 
     /// A button or a select menu.
@@ -361,7 +360,7 @@ impl Handler {
                         } else {
                             Original::Placeholder
                         };
-                        self.complete(who, original, resp, who.guild).await;
+                        self.complete(who, original, resp).await;
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "a Discord interaction's handler panicked")
@@ -446,13 +445,14 @@ impl Handler {
         } else {
             Original::Pressed
         };
-        self.complete(who, original, rest, eph).await;
+        self.complete(who, original, rest).await;
     }
 
     /// Fills in the rest of an answer after the first: the original
     /// message (a placeholder or the pressed message), then follow-ups.
-    /// `eph`: new messages are for the caller alone.
-    async fn complete(&self, who: &Who, original: Original, resp: ChatResponse, eph: bool) {
+    /// In a server, new messages are for the caller alone.
+    async fn complete(&self, who: &Who, original: Original, resp: ChatResponse) {
+        let eph = who.guild;
         let l = who.locale();
         let ChatResponse {
             mut messages,
