@@ -535,9 +535,7 @@ async fn serenity_ratelimiter_waits_out_a_429_and_callers_read_error_codes() {
         .send_message(&http, CreateMessage::new().content("hello"))
         .await
         .unwrap_err();
-    let serenity::Error::Http(HttpError::UnsuccessfulRequest(resp)) = &err else {
-        panic!("expected an unsuccessful request, got {err:?}");
-    };
+    let resp = unsuccessful(&err);
     assert_eq!(resp.status_code.as_u16(), 403);
     assert_eq!(resp.error.code, 50007);
     assert_eq!(resp.error.message, "Cannot send messages to this user");
@@ -547,9 +545,7 @@ async fn serenity_ratelimiter_waits_out_a_429_and_callers_read_error_codes() {
         .send_message(&http, CreateMessage::new().content("hello"))
         .await
         .unwrap_err();
-    let serenity::Error::Http(HttpError::UnsuccessfulRequest(resp)) = &err else {
-        panic!("expected an unsuccessful request, got {err:?}");
-    };
+    let resp = unsuccessful(&err);
     assert_eq!(resp.status_code.as_u16(), 500, "5xx are not retried");
 
     // Without the ratelimiter, requests take the proxy URL and a 429 is
@@ -568,9 +564,7 @@ async fn serenity_ratelimiter_waits_out_a_429_and_callers_read_error_codes() {
         .send_message(&bare, CreateMessage::new().content("x"))
         .await
         .unwrap_err();
-    let serenity::Error::Http(HttpError::UnsuccessfulRequest(resp)) = &err else {
-        panic!("expected an unsuccessful request, got {err:?}");
-    };
+    let resp = unsuccessful(&err);
     assert_eq!(resp.status_code.as_u16(), 429);
     assert!(
         !fake.calls().last().unwrap().tls,
@@ -676,4 +670,12 @@ async fn poise_registers_its_commands_and_answers_a_slash_command() {
 
     shards.shutdown_all().await;
     let _ = tokio::time::timeout(WAIT, running).await;
+}
+
+/// The answer of a request Discord refused.
+fn unsuccessful(err: &serenity::Error) -> &serenity::http::ErrorResponse {
+    let serenity::Error::Http(HttpError::UnsuccessfulRequest(resp)) = err else {
+        panic!("expected an unsuccessful request, got {err:?}");
+    };
+    resp
 }

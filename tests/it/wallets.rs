@@ -114,26 +114,22 @@ impl Custody {
     }
 
     async fn use_key(&self, user: &UserRecord, wallet: WalletAddress) {
-        let p = self.core.active_profile(user).await.unwrap();
-        self.core
-            .change_setting(
-                user.user,
-                p.id,
-                Setting::Wallet,
-                SettingChange::Typed(&wallet.to_string()),
-            )
-            .await
-            .unwrap();
+        self.set_wallet(user, &wallet.to_string()).await;
     }
 
     async fn unuse(&self, user: &UserRecord) {
+        self.set_wallet(user, "off").await;
+    }
+
+    /// Types the active profile's signing wallet (`off` for none).
+    async fn set_wallet(&self, user: &UserRecord, typed: &str) {
         let p = self.core.active_profile(user).await.unwrap();
         self.core
             .change_setting(
                 user.user,
                 p.id,
                 Setting::Wallet,
-                SettingChange::Typed("off"),
+                SettingChange::Typed(typed),
             )
             .await
             .unwrap();
