@@ -14,7 +14,7 @@ use crate::e2e::{data_file, percentile, pick_leader, trades_processed};
 use crate::support::app::AppProcess;
 use crate::support::discord::{
     APP_ID, Callback, EPHEMERAL, Failure, FakeDiscord, Invoker, Opt, Place, Signer, StoredMessage,
-    TOKEN, bot_message, button_press, modal_submit, select_choice, slash_command,
+    TOKEN, autocomplete, bot_message, button_press, modal_submit, select_choice, slash_command,
 };
 use crate::support::market::{market_span_ms, pump_market};
 use crate::support::pumpportal::FakePumpPortal;
@@ -819,6 +819,73 @@ async fn discord_over_signed_http_interactions() {
     let (kind, next) = press(&fake, &way, place, &who, &board.object, &page).await;
     assert_eq!(kind, 7, "{next}");
     settings_through_components(&fake, &way, place, dm, &who).await;
+
+    // Suggestions while typing: a wallet option offers the top of /alfa
+    // (then, once followed, the follow first); a profile option the
+    // user's profiles.
+    let typing = |name: &str, opt: Opt| autocomplete(place, &who, name, &[opt.focused()]);
+    let (kind, offered) = way
+        .first(&fake, &typing("score", Opt::string("wallet", "")))
+        .await;
+    assert_eq!(kind, 8, "{offered}");
+    let top: Vec<String> = offered["choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["value"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!top.is_empty() && top.len() <= 25, "{offered}");
+    assert!(
+        offered["choices"][0]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("#1 "),
+        "{offered}"
+    );
+    let (m, _) = command(
+        &fake,
+        &way,
+        place,
+        &who,
+        "track",
+        &[Opt::string("wallet", &top[3])],
+    )
+    .await;
+    assert!(m.content().contains("Tracking"), "{}", m.content());
+    let (_, offered) = way
+        .first(&fake, &typing("untrack", Opt::string("wallet", "")))
+        .await;
+    assert_eq!(
+        offered["choices"][0]["value"], top[3],
+        "the follow comes first: {offered}"
+    );
+    assert!(
+        offered["choices"][0]["name"]
+            .as_str()
+            .unwrap()
+            .contains("main")
+    );
+    let narrowed = &top[3][..6];
+    let (_, offered) = way
+        .first(&fake, &typing("untrack", Opt::string("wallet", narrowed)))
+        .await;
+    assert!(
+        offered["choices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["value"].as_str().unwrap().contains(narrowed)
+                || c["name"].as_str().unwrap().contains(narrowed)),
+        "only what matches {narrowed:?}: {offered}"
+    );
+    let (_, offered) = way
+        .first(&fake, &typing("profit", Opt::string("profile", "ma")))
+        .await;
+    assert_eq!(
+        offered["choices"],
+        json!([{"name": "main", "value": "main"}])
+    );
+
     let (status, eph) = command(&fake, &way, GUILD, &who, "status", &[]).await;
     assert!(eph, "{}", status.content());
     export_is_refused_in_a_server(&fake, &way, &who).await;
